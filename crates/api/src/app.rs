@@ -1,0 +1,110 @@
+//! The application state shared by every handler, and the router.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use claimdesk_projections::Projections;
+use claimdesk_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::ratelimit::RateLimiter;
+use crate::routes;
+use crate::uploads::BlobStore;
+
+/// What the API needs from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub auto_close_after: Duration,
+    pub captcha_fixed_answer: Option<String>,
+}
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub store: Arc<dyn Store>,
+    pub projections: Arc<Projections>,
+    pub clock: Arc<dyn Clock>,
+    pub blobs: BlobStore,
+    pub settings: Settings,
+    pub access_failures: RateLimiter,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        projections: Arc<Projections>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> std::io::Result<AppState> {
+        let blobs = BlobStore::new(&settings.data_dir)?;
+        Ok(AppState(Arc::new(Inner {
+            store,
+            projections,
+            clock,
+            blobs,
+            settings,
+            access_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The largest request body: one 20 MiB file and its multipart framing.
+pub const MAX_BODY: usize = crate::uploads::MAX_UPLOAD as usize + 64 * 1024;
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/reference", get(routes::public::reference))
+        .route("/captchas", post(routes::public::new_captcha))
+        .route("/uploads", post(routes::public::upload))
+        .route("/claims", post(routes::claims::file))
+        .route("/claims/validate", post(routes::claims::validate))
+        .route("/claims/access", post(routes::claims::access))
+        .route("/claims/{number}", get(routes::claims::detail))
+        .route("/claims/{number}/history", get(routes::claims::history))
+        .route("/claims/{number}/attachments/{id}", get(routes::claims::attachment))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::middleware,
+        ));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(routes::ops::metrics))
+        .fallback(routes::ops::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

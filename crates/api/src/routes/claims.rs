@@ -1,0 +1,440 @@
+//! Filing a claim, and what its client reads of it.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Datelike, Utc};
+use claimdesk_claims::handler::{execute, CommandError};
+use claimdesk_domain::{
+    Attachment, ClaimCommand, ClaimStatus, DomainError, Timestamp,
+};
+use claimdesk_projections::{claim_detail, claim_history};
+use claimdesk_store::{Metadata, Position};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::auth::{new_secret, ClaimAccess, ClientIp};
+use crate::extract::ReqJson;
+use crate::i18n::Lang;
+use crate::problem::{ApiError, FieldError};
+use crate::reference::Reference;
+use crate::routing::Routing;
+use crate::validate::{validate_filing, FilingRequest};
+use crate::{captcha, number};
+
+/// How long a client waits at most for the read models to show its own write.
+const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
+/// How long a claim's access token lasts.
+const CLAIM_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(2);
+
+pub(crate) fn timestamp(at: DateTime<Utc>) -> Timestamp {
+    Timestamp::from_micros(at.timestamp_micros())
+}
+
+/// Waits until the read models show `position`, so the client reads its own write.
+pub(crate) async fn settle(state: &AppState, position: Position) {
+    if !state.projections.wait_for(position, READ_YOUR_WRITES).await {
+        tracing::warn!(position, "read models are behind; the response may precede them");
+    }
+}
+
+/// Resolves upload tokens into attachments; an unknown token is a field error.
+pub(crate) async fn attachments(
+    state: &AppState,
+    tokens: &[String],
+    field: &str,
+    lang: Lang,
+) -> Result<Vec<Attachment>, ApiError> {
+    let mut found = Vec::with_capacity(tokens.len());
+    let mut errors = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        match state.store.upload_get(token).await? {
+            Some(upload) => found.push(Attachment {
+                id: Uuid::new_v4().simple().to_string(),
+                filename: upload.filename,
+                size: upload.size,
+                media_type: upload.media_type,
+                sha256: upload.sha256,
+            }),
+            None => errors.push(FieldError::new(
+                format!("{field}[{i}]"),
+                "unknown_upload",
+                lang,
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(found)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The domain's refusals as API errors: a state that forbids the command is a conflict, a bad
+/// value is a validation error on its field.
+pub(crate) fn command_error(error: CommandError, lang: Lang) -> ApiError {
+    match error {
+        CommandError::NotFound => ApiError::NotFound,
+        CommandError::Contended => ApiError::Conflict("concurrent_change"),
+        CommandError::Refused(refusal) => domain_error(refusal, lang),
+        CommandError::Store(e) => ApiError::internal(e),
+        CommandError::Codec(e) => ApiError::internal(e),
+    }
+}
+
+fn domain_error(error: DomainError, lang: Lang) -> ApiError {
+    let field = match &error {
+        DomainError::BlankText { field } | DomainError::TextTooLong { field, .. } => {
+            Some(field.to_string())
+        }
+        DomainError::SatisfactionOutOfRange { .. } => Some("satisfaction".to_owned()),
+        _ => None,
+    };
+    match field {
+        Some(field) => ApiError::Validation(vec![FieldError::new(field, error.code(), lang)]),
+        None => ApiError::Conflict(error.code()),
+    }
+}
+
+#[instrument(skip_all, fields(claim = tracing::field::Empty))]
+pub async fn file(
+    State(state): State<AppState>,
+    lang: Lang,
+    ReqJson(request): ReqJson<FilingRequest>,
+) -> Result<Response, ApiError> {
+    let filing = validate_filing(&request, lang).map_err(ApiError::Validation)?;
+    let files = attachments(&state, &filing.attachments, "claim.attachments", lang).await?;
+    let Some(answer) = request.captcha.as_ref() else {
+        let error = FieldError::new("captcha.answer", "required", lang);
+        return Err(ApiError::Validation(vec![error]));
+    };
+
+    let now = state.clock.now();
+    let hash = captcha::answer_hash(answer.answer.as_deref().unwrap_or_default());
+    let id = answer.id.as_deref().unwrap_or_default();
+    if !state.store.captcha_consume(id, &hash, now).await? {
+        return Err(ApiError::CaptchaInvalid);
+    }
+
+    let route = Routing::load().route(&filing.theme, &filing.filing_place);
+    let correlation = Uuid::now_v7();
+    let metadata = Metadata {
+        actor: "client".to_owned(),
+        correlation_id: correlation,
+        causation_id: None,
+    };
+    // A number already taken (astronomically rare) is refused by the domain: draw another.
+    let mut outcome = None;
+    for _ in 0..3 {
+        let number = number::generate(now.year());
+        let command = |_: &_| ClaimCommand::File {
+            number: number.clone(),
+            at: timestamp(now),
+            language: filing.language,
+            theme: filing.theme.clone(),
+            filing_place: filing.filing_place.clone(),
+            subject: filing.subject.clone(),
+            request_number: filing.request_number.clone(),
+            message: filing.message.clone(),
+            attachments: files.clone(),
+            contact: filing.contact.clone(),
+            entity: route.entity.clone(),
+            rule: route.rule.clone(),
+        };
+        match execute(&state.store, &number, &metadata, command).await {
+            Ok(done) => {
+                outcome = Some((number, done));
+                break;
+            }
+            Err(CommandError::Refused(DomainError::AlreadyFiled)) => continue,
+            Err(other) => return Err(command_error(other, lang)),
+        }
+    }
+    let Some((number, done)) = outcome else {
+        return Err(ApiError::internal("three claim numbers in a row were taken"));
+    };
+    tracing::Span::current().record("claim", number.as_str());
+    tracing::info!(entity = %route.entity, "claim filed");
+    settle(&state, done.append.position).await;
+
+    let (token, expires_at) = issue_claim_token(&state, &number).await?;
+    let body = json!({
+        "number": number,
+        "status": ClaimStatus::Pending,
+        "status_label": crate::i18n::status_label(lang, "pending"),
+        "filed_at": now,
+        "token": token,
+        "expires_at": expires_at,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Checks a filing body for the wizard's steps: 204, or 422 with the field errors.
+pub async fn validate(lang: Lang, ReqJson(request): ReqJson<FilingRequest>) -> Result<StatusCode, ApiError> {
+    validate_filing(&request, lang).map_err(ApiError::Validation)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn issue_claim_token(
+    state: &AppState,
+    number: &str,
+) -> Result<(String, DateTime<Utc>), ApiError> {
+    let (secret, token_hash) = new_secret();
+    let expires_at = state.clock.now() + CLAIM_TOKEN_TTL;
+    let token = claimdesk_store::services::Token {
+        token_hash,
+        kind: "claim".to_owned(),
+        subject: number.to_owned(),
+        expires_at,
+    };
+    state.store.token_insert(&token).await?;
+    Ok((secret, expires_at))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccessRequest {
+    #[serde(default)]
+    number: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// Opens a claim with its number and its client's email. Both wrong and either wrong get the
+/// same 404, and repeated failures from one address are rate limited.
+#[instrument(skip_all, fields(claim = tracing::field::Empty))]
+pub async fn access(
+    State(state): State<AppState>,
+    lang: Lang,
+    ClientIp(ip): ClientIp,
+    ReqJson(request): ReqJson<AccessRequest>,
+) -> Result<Response, ApiError> {
+    let now = std::time::Instant::now();
+    if let Some(retry_after) = state.access_failures.blocked(&ip.to_string(), now) {
+        return Err(ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs().max(1) });
+    }
+    let mut errors = Vec::new();
+    let number = request.number.as_deref().map(str::trim).unwrap_or_default();
+    let email = request.email.as_deref().map(str::trim).unwrap_or_default();
+    if number.is_empty() {
+        errors.push(FieldError::new("number", "required", lang));
+    }
+    if email.is_empty() {
+        errors.push(FieldError::new("email", "required", lang));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+
+    let found = match number::normalize(number) {
+        Some(number) => detail_document(&state, &number).await?,
+        None => None,
+    };
+    let matches = found.as_ref().is_some_and(|doc| {
+        doc["contact"]["email"].as_str().is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
+    });
+    let Some(doc) = found.filter(|_| matches) else {
+        state.access_failures.record(&ip.to_string(), now);
+        return Err(ApiError::NotFound);
+    };
+    let number = doc["number"].as_str().unwrap_or_default().to_owned();
+    tracing::Span::current().record("claim", number.as_str());
+
+    let (token, expires_at) = issue_claim_token(&state, &number).await?;
+    Ok(Json(json!({"token": token, "expires_at": expires_at})).into_response())
+}
+
+pub(crate) async fn detail_document(state: &AppState, number: &str) -> Result<Option<Value>, ApiError> {
+    let Some(id) = state.projections.id(claim_detail::ClaimDetail::NAME) else {
+        return Err(ApiError::internal("the claim detail projection is not running"));
+    };
+    let doc = state.store.get(id, claim_detail::COLLECTION, number).await?;
+    Ok(doc.map(|d| d.body))
+}
+
+pub(crate) async fn history_document(state: &AppState, number: &str) -> Result<Value, ApiError> {
+    let Some(id) = state.projections.id(claim_history::ClaimHistory::NAME) else {
+        return Err(ApiError::internal("the claim history projection is not running"));
+    };
+    let doc = state.store.get(id, claim_history::COLLECTION, number).await?;
+    Ok(doc.map(|d| d.body).unwrap_or_else(|| json!({"entries": []})))
+}
+
+/// The allowed client actions for a status, as the domain decides them.
+fn actions(status: &Value) -> Value {
+    let status: ClaimStatus = serde_json::from_value(status.clone()).unwrap_or(ClaimStatus::Pending);
+    let actions = claimdesk_domain::Actions::for_status(status);
+    let mut names = Vec::new();
+    if actions.message {
+        names.push("message");
+    }
+    if actions.close {
+        names.push("close");
+    }
+    if actions.reopen {
+        names.push("reopen");
+    }
+    json!(names)
+}
+
+fn public_attachments(list: &Value) -> Value {
+    let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
+    json!(items
+        .iter()
+        .map(|a| json!({
+            "id": a["id"], "filename": a["filename"], "size": a["size"],
+            "media_type": a["media_type"],
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// The claim detail in the API's shape, with labels in `lang`.
+pub(crate) fn render_detail(doc: &Value, lang: Lang) -> Value {
+    let reference = Reference::load();
+    let code = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let status = code(&doc["status"]);
+    let entity = doc["entity"].as_str().map(|e| {
+        json!({"code": e, "label": Routing::load().label(e, lang)})
+    });
+    json!({
+        "number": doc["number"],
+        "filed_at": doc["filed_at"],
+        "language": doc["language"],
+        "theme": doc["theme"],
+        "theme_label": reference.label("themes", &code(&doc["theme"]), lang),
+        "filing_place": doc["filing_place"],
+        "filing_place_label": reference.label("filing_places", &code(&doc["filing_place"]), lang),
+        "subject": doc["subject"],
+        "request_number": doc["request_number"],
+        "message": doc["message"],
+        "attachments": public_attachments(&doc["attachments"]),
+        "contact": doc["contact"],
+        "status": status,
+        "status_label": crate::i18n::status_label(lang, &status),
+        "entity": entity.unwrap_or(Value::Null),
+        "answered_at": doc["answered_at"],
+        "auto_close_at": doc["auto_close_at"],
+        "satisfaction": doc["satisfaction"],
+        "closed_at": doc["closed_at"],
+        "reopen_count": doc["reopen_count"],
+        "actions": actions(&doc["status"]),
+    })
+}
+
+/// What a client is shown of who acted: never an agent's login.
+fn client_actor(actor: &Value, lang: Lang) -> Value {
+    match actor["kind"].as_str() {
+        Some("agent") | Some("staff") => {
+            let entity = actor["entity"].as_str();
+            json!({
+                "kind": "entity",
+                "entity": entity,
+                "label": entity.map(|e| Routing::load().label(e, lang)),
+            })
+        }
+        Some(kind) => json!({"kind": kind}),
+        None => json!({"kind": "system"}),
+    }
+}
+
+pub(crate) fn render_history(doc: &Value, lang: Lang, staff_view: bool) -> Value {
+    let entries = doc["entries"].as_array().map(Vec::as_slice).unwrap_or_default();
+    json!(entries
+        .iter()
+        .map(|e| {
+            let kind = e["kind"].as_str().unwrap_or_default();
+            let actor = if staff_view { e["actor"].clone() } else { client_actor(&e["actor"], lang) };
+            json!({
+                "at": e["at"],
+                "kind": kind,
+                "label": crate::i18n::history_label(lang, kind),
+                "actor": actor,
+                "message": e["message"],
+                "attachments": public_attachments(&e["attachments"]),
+                "satisfaction": e["satisfaction"],
+                "entity": e["entity"].as_str().map(|code| json!({
+                    "code": code, "label": Routing::load().label(code, lang),
+                })),
+            })
+        })
+        .collect::<Vec<_>>())
+}
+
+#[instrument(skip_all, fields(claim = %access.number))]
+pub async fn detail(
+    State(state): State<AppState>,
+    lang: Lang,
+    access: ClaimAccess,
+) -> Result<Json<Value>, ApiError> {
+    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+#[instrument(skip_all, fields(claim = %access.number))]
+pub async fn history(
+    State(state): State<AppState>,
+    lang: Lang,
+    access: ClaimAccess,
+) -> Result<Json<Value>, ApiError> {
+    let doc = history_document(&state, &access.number).await?;
+    Ok(Json(render_history(&doc, lang, false)))
+}
+
+/// Serves a claim's file as a download under its original name, never rendered inline.
+#[instrument(skip_all, fields(claim = %access.number, attachment = %id))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    access: ClaimAccess,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    let files = doc["files"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let file = files.iter().find(|f| f["id"] == json!(id)).ok_or(ApiError::NotFound)?;
+    let sha256 = file["sha256"].as_str().unwrap_or_default();
+    let filename = file["filename"].as_str().unwrap_or("attachment");
+    let media_type = file["media_type"].as_str().unwrap_or("application/octet-stream");
+
+    let content = state.blobs.open(sha256).await.map_err(ApiError::internal)?;
+    let stream = tokio_util::io::ReaderStream::new(content);
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(media_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Some(size) = file["size"].as_u64() {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
+    headers.insert(header::CONTENT_DISPOSITION, content_disposition(filename));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
+fn content_disposition(filename: &str) -> HeaderValue {
+    let fallback: String = filename
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+        .collect();
+    let mut encoded = String::new();
+    for byte in filename.bytes() {
+        if byte.is_ascii_alphanumeric() || b".-_~".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let value = format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}");
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
+}

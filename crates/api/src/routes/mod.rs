@@ -1,0 +1,5 @@
+//! The handlers, one module per part of the API.
+
+pub mod claims;
+pub mod ops;
+pub mod public;

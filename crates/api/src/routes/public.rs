@@ -1,0 +1,73 @@
+//! Reference data, captchas and uploads: what the filing wizard needs before filing.
+
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use claimdesk_store::services::Upload;
+use serde_json::{json, Value};
+use tracing::instrument;
+
+use crate::app::AppState;
+use crate::auth::new_secret;
+use crate::captcha;
+use crate::i18n::Lang;
+use crate::problem::{ApiError, FieldError};
+use crate::reference::Reference;
+use crate::uploads::{read_field, sanitize_filename, sniff};
+
+pub async fn reference(lang: Lang) -> Json<Value> {
+    Json(Reference::load().view(lang))
+}
+
+/// A new captcha: an image whose answer only the server knows, good for one filing.
+pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let fixed = state.settings.captcha_fixed_answer.as_deref();
+    let new = captcha::new_captcha(fixed);
+    let expires_at = state.clock.now() + captcha::ttl();
+    state.store.captcha_insert(&new.id, &new.answer_hash, expires_at).await?;
+    let body = json!({"id": new.id, "image": new.png_data_url, "expires_at": expires_at});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// Stores an uploaded file by its content hash and gives a token to attach it with.
+#[instrument(skip_all, fields(upload = tracing::field::Empty))]
+pub async fn upload(
+    State(state): State<AppState>,
+    lang: Lang,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => return Err(ApiError::from(error)),
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let filename = sanitize_filename(field.file_name().unwrap_or_default());
+        let bytes = read_field(field).await?;
+        let media_type = sniff(&bytes)?;
+        let blob = state.blobs.put(&bytes).await.map_err(ApiError::internal)?;
+
+        let (token, _) = new_secret();
+        let upload = Upload {
+            token: token.clone(),
+            filename: filename.clone(),
+            size: blob.size,
+            media_type: media_type.to_owned(),
+            sha256: blob.sha256.clone(),
+            created_at: state.clock.now(),
+        };
+        state.store.upload_insert(&upload).await?;
+        tracing::Span::current().record("upload", blob.sha256.as_str());
+        tracing::info!(size = blob.size, media_type, "file uploaded");
+        let body = json!({
+            "token": token, "filename": filename, "size": blob.size,
+            "media_type": media_type, "sha256": blob.sha256,
+        });
+        return Ok((StatusCode::CREATED, Json(body)).into_response());
+    }
+    Err(ApiError::Validation(vec![FieldError::new("file", "required", lang)]))
+}

@@ -1,0 +1,94 @@
+//! Wires the parts together: the store, the projections and the HTTP API.
+
+pub mod config;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use claimdesk_api::clock::{Clock, SystemClock};
+use claimdesk_api::{AppState, Settings};
+use claimdesk_projections::Projections;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::{ServeConfig, StorageConfig};
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Stops accepting requests, lets the ones in flight finish, and stops the background work.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.context("the server task failed")??;
+        Ok(())
+    }
+}
+
+/// Creates or updates the store's schema.
+pub async fn migrate(storage: &StorageConfig) -> anyhow::Result<()> {
+    prepare_data_dir(storage)?;
+    claimdesk_store::open(&storage.store_url())
+        .await
+        .with_context(|| format!("cannot open the store {}", storage.store_url_for_logs()))?;
+    Ok(())
+}
+
+fn prepare_data_dir(storage: &StorageConfig) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&storage.data_dir).with_context(|| {
+        format!("cannot create the data folder {}", storage.data_dir.display())
+    })
+}
+
+/// Starts the server on the system clock.
+pub async fn start(config: ServeConfig) -> anyhow::Result<Server> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// Starts the server with the given clock: opens the store, starts the projections, binds
+/// the listener and serves until [`Server::stop`].
+pub async fn start_with_clock(
+    config: ServeConfig,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Server> {
+    tracing::info!(?config, "starting");
+    if config.captcha_fixed_answer.is_some() {
+        tracing::warn!(
+            "CLAIMDESK_CAPTCHA_FIXED_ANSWER is set: every captcha has the same answer; \
+             never use this outside automated tests"
+        );
+    }
+    prepare_data_dir(&config.storage)?;
+    let store = claimdesk_store::open(&config.storage.store_url())
+        .await
+        .with_context(|| format!("cannot open the store {}", config.storage.store_url_for_logs()))?;
+
+    let projections = Arc::new(Projections::start(store.clone(), claimdesk_projections::all()));
+    let settings = Settings {
+        data_dir: config.storage.data_dir.clone(),
+        auto_close_after: config.auto_close_after,
+        captcha_fixed_answer: config.captcha_fixed_answer.clone(),
+    };
+    let state = AppState::new(store, projections, clock, settings)?;
+    let router = claimdesk_api::router(state);
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Server { addr, shutdown, task })
+}

@@ -1,0 +1,79 @@
+//! The `claimdesk` command: `serve` runs the service, `migrate` brings the database's schema
+//! up to date.
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use claimdesk::config::{ServeConfig, StorageConfig};
+
+#[derive(Parser)]
+#[command(name = "claimdesk", version, about = "Online claims, event-sourced")]
+struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "CLAIMDESK_LOG_JSON", global = true)]
+    log_json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the HTTP server, the projections and the background work.
+    Serve(ServeConfig),
+    /// Creates or updates the database's schema, then exits.
+    Migrate(StorageConfig),
+}
+
+fn init_logs(json: bool) {
+    let filter = EnvFilter::try_from_env("CLAIMDESK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logs(cli.log_json);
+
+    match cli.command {
+        Command::Serve(config) => {
+            let server = claimdesk::start(config).await?;
+            tracing::info!(address = %server.addr, "claimdesk is serving");
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            server.stop().await
+        }
+        Command::Migrate(storage) => {
+            claimdesk::migrate(&storage).await?;
+            tracing::info!(store = %storage.store_url_for_logs(), "schema is up to date");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

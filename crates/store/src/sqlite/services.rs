@@ -1,0 +1,205 @@
+//! Captchas, uploads, tokens and idempotency keys on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+use super::SqliteStore;
+use super::{from_micros, micros};
+use crate::codec::{self, from_sql, to_sql, unique_as_invalid};
+use crate::services::{IdempotencyStart, Token, Upload};
+use crate::{Services, StoreError};
+
+/// How often `idempotency_begin` looks again when the key it collided with vanished.
+const IDEMPOTENCY_ATTEMPTS: usize = 3;
+
+#[async_trait]
+impl Services for SqliteStore {
+    async fn captcha_insert(
+        &self,
+        id: &str,
+        answer_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO captchas (id, answer_hash, expires_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(answer_hash)
+            .bind(micros(expires_at))
+            .execute(&self.writer)
+            .await
+            .map_err(|e| unique_as_invalid(e, "captcha id"))?;
+        Ok(())
+    }
+
+    async fn captcha_consume(
+        &self,
+        id: &str,
+        answer_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        // One statement: of concurrent attempts, exactly one finds `used_at` still NULL.
+        let stored: Option<String> = sqlx::query_scalar(
+            "UPDATE captchas SET used_at = $2 \
+             WHERE id = $1 AND used_at IS NULL AND expires_at > $2 RETURNING answer_hash",
+        )
+        .bind(id)
+        .bind(micros(now))
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(stored.is_some_and(|stored| codec::same_hash(&stored, answer_hash)))
+    }
+
+    async fn upload_insert(&self, upload: &Upload) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO uploads (token, filename, size, media_type, sha256, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&upload.token)
+        .bind(&upload.filename)
+        .bind(to_sql(upload.size, "an upload size")?)
+        .bind(&upload.media_type)
+        .bind(&upload.sha256)
+        .bind(micros(upload.created_at))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| unique_as_invalid(e, "upload token"))?;
+        Ok(())
+    }
+
+    async fn upload_get(&self, token: &str) -> Result<Option<Upload>, StoreError> {
+        let row = sqlx::query(
+            "SELECT token, filename, size, media_type, sha256, created_at \
+             FROM uploads WHERE token = $1",
+        )
+        .bind(token)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.as_ref().map(decode_upload).transpose()
+    }
+
+    async fn token_insert(&self, token: &Token) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, kind, subject, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&token.token_hash)
+        .bind(&token.kind)
+        .bind(&token.subject)
+        .bind(micros(token.expires_at))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| unique_as_invalid(e, "token"))?;
+        Ok(())
+    }
+
+    async fn token_get(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Token>, StoreError> {
+        let row = sqlx::query(
+            "SELECT token_hash, kind, subject, expires_at FROM tokens \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(micros(now))
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Token {
+            token_hash: row.try_get("token_hash")?,
+            kind: row.try_get("kind")?,
+            subject: row.try_get("subject")?,
+            expires_at: from_micros(row.try_get("expires_at")?)?,
+        }))
+    }
+
+    async fn idempotency_begin(
+        &self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<IdempotencyStart, StoreError> {
+        for _ in 0..IDEMPOTENCY_ATTEMPTS {
+            let inserted = sqlx::query(
+                "INSERT INTO idempotency_keys (scope, idem_key, request_hash, status, created_at) \
+                 VALUES ($1, $2, $3, 'started', $4) ON CONFLICT (scope, idem_key) DO NOTHING",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(request_hash)
+            .bind(micros(now))
+            .execute(&self.writer)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                return Ok(IdempotencyStart::Started);
+            }
+
+            let row = sqlx::query(
+                "SELECT request_hash, status, response_status, response_body \
+                 FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+            )
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+            // Abandoned between the two statements: try to take the key again.
+            let Some(row) = row else { continue };
+            return codec::found_idempotency_key(
+                request_hash,
+                &row.try_get::<String, _>("request_hash")?,
+                &row.try_get::<String, _>("status")?,
+                row.try_get::<Option<i64>, _>("response_status")?,
+                row.try_get("response_body")?,
+            );
+        }
+        Err(StoreError::Invalid(format!("idempotency key {scope}/{key} keeps changing")))
+    }
+
+    async fn idempotency_complete(
+        &self,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE idempotency_keys \
+             SET status = 'completed', response_status = $3, response_body = $4 \
+             WHERE scope = $1 AND idem_key = $2 AND status = 'started'",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(i32::from(status))
+        .bind(body)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Invalid(format!("idempotency key {scope}/{key} is not started")));
+        }
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND status = 'started'",
+        )
+        .bind(scope)
+        .bind(key)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}
+
+fn decode_upload(row: &SqliteRow) -> Result<Upload, StoreError> {
+    Ok(Upload {
+        token: row.try_get("token")?,
+        filename: row.try_get("filename")?,
+        size: from_sql(row.try_get("size")?, "an upload size")?,
+        media_type: row.try_get("media_type")?,
+        sha256: row.try_get("sha256")?,
+        created_at: from_micros(row.try_get("created_at")?)?,
+    })
+}

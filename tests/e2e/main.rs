@@ -1,0 +1,66 @@
+//! End-to-end tests: each test runs against the real server on SQLite and on PostgreSQL.
+//! Without `DATABASE_URL`, the PostgreSQL runs are reported as ignored, never as passed.
+
+mod access;
+mod filing;
+mod support;
+mod uploads;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use support::{postgres_url, Backend, TestApp, TestFn};
+
+macro_rules! tests {
+    ($($path:path),* $(,)?) => {
+        vec![$((stringify!($path), (|app| Box::pin($path(app))) as TestFn)),*]
+    };
+}
+
+fn all() -> Vec<(&'static str, TestFn)> {
+    tests![
+        filing::files_and_tracks_a_claim_in_arabic_with_a_pdf,
+        filing::reference_data_in_both_languages,
+        filing::captcha_is_a_png_and_single_use,
+        filing::expired_captcha_is_refused,
+        filing::blank_message_is_refused_and_nothing_stored,
+        filing::validate_reports_field_errors_in_the_request_language,
+        filing::malformed_bodies_get_problems_not_500,
+        filing::idempotency_key_files_one_claim,
+        filing::events_before_and_after_a_restart_are_projected_once,
+        filing::a_burst_of_concurrent_filings_is_all_projected,
+        access::wrong_number_or_email_is_the_same_404,
+        access::a_token_opens_only_its_own_claim,
+        access::repeated_failures_are_rate_limited,
+        uploads::html_disguised_as_png_is_refused,
+        uploads::exactly_twenty_mebibytes_is_accepted_one_more_byte_is_not,
+        uploads::chunked_upload_over_the_limit_is_refused,
+        uploads::zip_of_images_is_accepted_zip_with_executable_is_not,
+    ]
+}
+
+fn run(backend: Backend, test: TestFn) -> Result<(), Failed> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(e.to_string()))?;
+    runtime
+        .block_on(async {
+            let app = TestApp::spawn(backend).await?;
+            test(app).await
+        })
+        .map_err(|e| Failed::from(format!("{e:?}")))
+}
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let postgres = postgres_url().is_some();
+    let mut trials = Vec::new();
+    for (name, test) in all() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let trial = Trial::test(format!("{backend}::{name}"), move || run(backend, test))
+                .with_ignored_flag(backend == Backend::Postgres && !postgres);
+            trials.push(trial);
+        }
+    }
+    libtest_mimic::run(&arguments, trials).exit();
+}
