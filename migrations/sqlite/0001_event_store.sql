@@ -4,6 +4,7 @@
 -- Ids are stored as hyphenated lowercase UUID text. `recorded_at` is RFC 3339 text with six
 -- fractional digits and `Z`, exactly as it is hashed. The service records' times are
 -- INTEGER microseconds since the Unix epoch, so that comparisons with "now" are numeric.
+-- Tables are STRICT: SQLite refuses a value of the wrong type instead of converting it.
 
 -- The log's head: one row, incremented by every append inside its transaction.
 CREATE TABLE event_head (

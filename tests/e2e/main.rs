@@ -48,7 +48,7 @@ fn run(backend: Backend, test: TestFn) -> Result<(), Failed> {
             let app = TestApp::spawn(backend).await?;
             test(app).await
         })
-        .map_err(|e| Failed::from(format!("{e:?}")))
+        .map_err(|e| Failed::from(format!("{e:#}")))
 }
 
 fn main() {

@@ -35,7 +35,9 @@ pub type TestFn = fn(TestApp) -> BoxFuture<'static, Result<()>>;
 
 /// The PostgreSQL server's URL, when tests may use one.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("DATABASE_URL").ok().filter(|url| url.starts_with("postgres"))
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres"))
 }
 
 /// A PostgreSQL database made for one test and dropped after it.
@@ -47,10 +49,19 @@ struct PgDatabase {
 impl PgDatabase {
     async fn create(server_url: &str) -> Result<(PgDatabase, String)> {
         let name = format!("claimdesk_e2e_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(server_url).await.context("connect to PostgreSQL")?;
-        conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        let mut conn = PgConnection::connect(server_url)
+            .await
+            .context("connect to PostgreSQL")?;
+        conn.execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
         let url = replace_database(server_url, &name);
-        Ok((PgDatabase { server_url: server_url.to_owned(), name }, url))
+        Ok((
+            PgDatabase {
+                server_url: server_url.to_owned(),
+                name,
+            },
+            url,
+        ))
     }
 }
 
@@ -60,7 +71,9 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Dropping needs a runtime of its own: the test's may be shutting down.
         let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
             if let Ok(runtime) = runtime {
                 runtime.block_on(async {
                     if let Ok(mut conn) = PgConnection::connect(&server_url).await {
@@ -92,11 +105,11 @@ fn replace_database(url: &str, name: &str) -> String {
 
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
-    pub backend: Backend,
     pub base: String,
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
-    pub data_dir: tempfile::TempDir,
+    /// The server's data folder, removed when the test ends.
+    _data_dir: tempfile::TempDir,
     config: ServeConfig,
     server: Option<Server>,
     _database: Option<PgDatabase>,
@@ -108,14 +121,19 @@ impl TestApp {
         let (database, database_url) = match backend {
             Backend::Sqlite => (None, None),
             Backend::Postgres => {
-                let Some(server) = postgres_url() else { bail!("DATABASE_URL is not set") };
+                let Some(server) = postgres_url() else {
+                    bail!("DATABASE_URL is not set")
+                };
                 let (database, url) = PgDatabase::create(&server).await?;
                 (Some(database), Some(url))
             }
         };
         let config = ServeConfig {
             listen: "127.0.0.1:0".parse()?,
-            storage: StorageConfig { data_dir: data_dir.path().to_owned(), database_url },
+            storage: StorageConfig {
+                data_dir: data_dir.path().to_owned(),
+                database_url,
+            },
             smtp_url: None,
             mail_from: "reclamations@claimdesk.localhost".to_owned(),
             auto_close_after: Duration::from_secs(7 * 86_400),
@@ -124,13 +142,14 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let server = claimdesk::start_with_clock(config.clone(), clock.clone()).await?;
         let base = format!("http://{}", server.addr);
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
         Ok(TestApp {
-            backend,
             base,
             http,
             clock,
-            data_dir,
+            _data_dir: data_dir,
             config,
             server: Some(server),
             _database: database,
@@ -181,7 +200,12 @@ impl TestApp {
             .file_name(filename.to_owned())
             .mime_str(declared)?;
         let form = reqwest::multipart::Form::new().part("file", part);
-        Ok(self.http.post(self.url("/api/v1/uploads")).multipart(form).send().await?)
+        Ok(self
+            .http
+            .post(self.url("/api/v1/uploads"))
+            .multipart(form)
+            .send()
+            .await?)
     }
 
     /// Files `body` with a fresh captcha; the response.
@@ -217,7 +241,7 @@ impl TestApp {
 pub fn filing(email: &str) -> Value {
     json!({
         "claim": {
-            "theme": "delay",
+            "theme": "issuance_delay",
             "filing_place": "ompic_head_office",
             "subject": "Certificat négatif non reçu",
             "request_number": "2026/123456",
@@ -244,7 +268,7 @@ pub async fn expect_json(response: Response, status: StatusCode) -> Result<Value
     if actual != status {
         bail!("expected {status}, got {actual}: {text}");
     }
-    Ok(serde_json::from_str(&text).with_context(|| format!("not JSON: {text}"))?)
+    serde_json::from_str(&text).with_context(|| format!("not JSON: {text}"))
 }
 
 /// A problem+json response that must have `status` and `code`; the problem.
@@ -272,7 +296,9 @@ pub async fn expect_problem(response: Response, status: StatusCode, code: &str) 
 pub fn sample_pdf() -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n".to_vec();
     pdf.extend_from_slice(b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n");
-    pdf.extend_from_slice(b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n");
+    pdf.extend_from_slice(
+        b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n",
+    );
     pdf.extend_from_slice(b"trailer << /Root 1 0 R >>\n%%EOF\n");
     pdf
 }

@@ -20,20 +20,34 @@ fn png() -> Vec<u8> {
 pub async fn html_disguised_as_png_is_refused(app: TestApp) -> Result<()> {
     let html = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec();
     let response = app.upload(html, "photo.png", "image/png").await?;
-    let problem =
-        expect_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            .await?;
+    let problem = expect_problem(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await?;
     ensure!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()));
 
-    let real = expect_json(app.upload(png(), "x.pdf", "application/pdf").await?, StatusCode::CREATED).await?;
-    ensure!(real["media_type"] == "image/png", "judged from content: {real}");
+    let real = expect_json(
+        app.upload(png(), "x.pdf", "application/pdf").await?,
+        StatusCode::CREATED,
+    )
+    .await?;
+    ensure!(
+        real["media_type"] == "image/png",
+        "judged from content: {real}"
+    );
     app.stop().await
 }
 
 pub async fn exactly_twenty_mebibytes_is_accepted_one_more_byte_is_not(app: TestApp) -> Result<()> {
     let mut exact = sample_pdf();
     exact.resize(LIMIT, b' ');
-    let ok = expect_json(app.upload(exact, "big.pdf", "application/pdf").await?, StatusCode::CREATED).await?;
+    let ok = expect_json(
+        app.upload(exact, "big.pdf", "application/pdf").await?,
+        StatusCode::CREATED,
+    )
+    .await?;
     ensure!(ok["size"] == LIMIT, "{ok}");
 
     let mut over = sample_pdf();
@@ -50,7 +64,12 @@ pub async fn exactly_twenty_mebibytes_is_accepted_one_more_byte_is_not(app: Test
     let problem =
         expect_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await?;
     let detail = problem["title"].as_str().unwrap_or_default();
-    ensure!(detail.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "Arabic: {problem}");
+    ensure!(
+        detail
+            .chars()
+            .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+        "Arabic: {problem}"
+    );
     app.stop().await
 }
 
@@ -86,12 +105,21 @@ fn zip_of(entries: &[(&str, Vec<u8>)]) -> Result<Vec<u8>> {
 
 pub async fn zip_of_images_is_accepted_zip_with_executable_is_not(app: TestApp) -> Result<()> {
     let good = zip_of(&[("a.png", png()), ("b.pdf", sample_pdf())])?;
-    let ok = expect_json(app.upload(good, "pieces.zip", "application/zip").await?, StatusCode::CREATED).await?;
+    let ok = expect_json(
+        app.upload(good, "pieces.zip", "application/zip").await?,
+        StatusCode::CREATED,
+    )
+    .await?;
     ensure!(ok["media_type"] == "application/zip", "{ok}");
 
     let elf = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00".repeat(8);
     let bad = zip_of(&[("a.png", png()), ("run.exe", elf)])?;
     let response = app.upload(bad, "pieces.zip", "application/zip").await?;
-    expect_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await?;
+    expect_problem(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await?;
     app.stop().await
 }

@@ -28,9 +28,9 @@ pub struct Settings {
 
 /// Shared by every request.
 #[derive(Clone)]
-pub struct AppState(pub(crate) Arc<Inner>);
+pub struct AppState(Arc<Inner>);
 
-pub(crate) struct Inner {
+pub struct Inner {
     pub store: Arc<dyn Store>,
     pub projections: Arc<Projections>,
     pub clock: Arc<dyn Clock>,
@@ -80,7 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/claims/access", post(routes::claims::access))
         .route("/claims/{number}", get(routes::claims::detail))
         .route("/claims/{number}/history", get(routes::claims::history))
-        .route("/claims/{number}/attachments/{id}", get(routes::claims::attachment))
+        .route(
+            "/claims/{number}/attachments/{id}",
+            get(routes::claims::attachment),
+        )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::idempotency::middleware,
@@ -106,5 +109,7 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(TraceLayer::new_for_http())
+        // Outermost, so that every error below is rendered in the request's language.
+        .layer(axum::middleware::from_fn(crate::i18n::language_scope))
         .with_state(state)
 }

@@ -27,7 +27,10 @@ pub fn secret_hash(secret: &str) -> String {
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// A client's access to the claim named in the path. A token for another claim gets the
@@ -63,6 +66,8 @@ impl FromRequestParts<AppState> for ClaimAccess {
         if asked != token.subject {
             return Err(ApiError::NotFound);
         }
-        Ok(ClaimAccess { number: token.subject })
+        Ok(ClaimAccess {
+            number: token.subject,
+        })
     }
 }

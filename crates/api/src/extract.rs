@@ -1,31 +1,22 @@
-//! Request extractors: the request's language, JSON bodies whose rejections become problems,
+//! Request extractors: the request's language (`?lang=`, then `Accept-Language`, French by
+//! default), JSON bodies whose rejections become problems,
 //! and the client's address.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::request::Parts;
 use axum::Json;
 use serde::de::DeserializeOwned;
 
-use crate::i18n::{negotiate, Lang};
+use crate::i18n::Lang;
 use crate::problem::ApiError;
-
-/// The language of a request: `?lang=` first, then `Accept-Language`, French by default.
-pub fn request_lang(parts: &Parts) -> Lang {
-    let query_lang = parts.uri.query().and_then(|query| {
-        query.split('&').find_map(|pair| pair.strip_prefix("lang=").map(str::to_owned))
-    });
-    let accept = parts.headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    negotiate(query_lang.as_deref(), accept)
-}
 
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
-        Ok(request_lang(parts))
+        Ok(Lang::from_request_head(&parts.uri, &parts.headers))
     }
 }
 

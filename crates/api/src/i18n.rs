@@ -78,7 +78,9 @@ impl Lang {
             let mut parts = entry.split(';');
             let tag = parts.next().unwrap_or_default();
             let Some(q) = parse_q(parts) else { continue };
-            let Some(lang) = Lang::from_tag(tag) else { continue };
+            let Some(lang) = Lang::from_tag(tag) else {
+                continue;
+            };
             if q > 0.0 && best.is_none_or(|(best_q, _)| q > best_q) {
                 best = Some((q, lang));
             }
@@ -89,10 +91,12 @@ impl Lang {
     /// The language of a request, from its URI (`?lang=`) and headers.
     pub fn from_request_head(uri: &Uri, headers: &HeaderMap) -> Lang {
         let query_lang = uri.query().and_then(|query| {
-            query.split('&').find_map(|pair| match pair.split_once('=') {
-                Some(("lang", value)) => Some(value),
-                _ => None,
-            })
+            query
+                .split('&')
+                .find_map(|pair| match pair.split_once('=') {
+                    Some(("lang", value)) => Some(value),
+                    _ => None,
+                })
         });
         let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
         negotiate(query_lang, accept)
@@ -121,9 +125,13 @@ impl Lang {
 fn parse_q<'a>(params: impl Iterator<Item = &'a str>) -> Option<f32> {
     let mut q = 1.0;
     for param in params {
-        let Some((name, value)) = param.split_once('=') else { return None };
+        let (name, value) = param.split_once('=')?;
         if name.trim().eq_ignore_ascii_case("q") {
-            q = value.trim().parse::<f32>().ok().filter(|q| (0.0..=1.0).contains(q))?;
+            q = value
+                .trim()
+                .parse::<f32>()
+                .ok()
+                .filter(|q| (0.0..=1.0).contains(q))?;
         }
     }
     Some(q)
@@ -288,9 +296,8 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
 /// Builds one language's bundle. The files are part of the binary and tested, so a broken
 /// one is a build defect: it stops the process at first use rather than serve raw ids.
 fn build_bundle(lang: Lang) -> Bundle {
-    let resource = FluentResource::try_new(lang.source().to_owned()).unwrap_or_else(
-        |(_, errors)| panic!("locales/{lang}/main.ftl does not parse: {errors:?}"),
-    );
+    let resource = FluentResource::try_new(lang.source().to_owned())
+        .unwrap_or_else(|(_, errors)| panic!("locales/{lang}/main.ftl does not parse: {errors:?}"));
     let locale: LanguageIdentifier = lang.code().parse().expect("fr and ar are valid tags");
     let mut bundle = FluentBundle::new_concurrent(vec![locale]);
     bundle.set_use_isolating(lang.is_rtl());
@@ -312,7 +319,11 @@ fn bundle(lang: Lang) -> &'static Bundle {
 pub fn tr(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     let bundle = bundle(lang);
     let Some(pattern) = bundle.get_message(id).and_then(|message| message.value()) else {
-        tracing::error!(id, lang = lang.code(), "message missing from the translations");
+        tracing::error!(
+            id,
+            lang = lang.code(),
+            "message missing from the translations"
+        );
         return id.to_owned();
     };
 
@@ -323,7 +334,12 @@ pub fn tr(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
     let mut errors = Vec::new();
     let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
     if !errors.is_empty() {
-        tracing::error!(id, lang = lang.code(), ?errors, "message formatted with errors");
+        tracing::error!(
+            id,
+            lang = lang.code(),
+            ?errors,
+            "message formatted with errors"
+        );
     }
     text.into_owned()
 }
@@ -462,8 +478,16 @@ mod tests {
     fn both_files_define_exactly_the_ids_the_code_uses() {
         let code: BTreeSet<String> = msg::ALL.iter().map(|id| id.to_string()).collect();
         assert_eq!(code.len(), msg::ALL.len(), "an id is listed twice in msg");
-        assert_eq!(defined_ids(&resource(Lang::Fr)), code, "fr/main.ftl against msg::ALL");
-        assert_eq!(defined_ids(&resource(Lang::Ar)), code, "ar/main.ftl against msg::ALL");
+        assert_eq!(
+            defined_ids(&resource(Lang::Fr)),
+            code,
+            "fr/main.ftl against msg::ALL"
+        );
+        assert_eq!(
+            defined_ids(&resource(Lang::Ar)),
+            code,
+            "ar/main.ftl against msg::ALL"
+        );
     }
 
     #[test]
@@ -476,14 +500,19 @@ mod tests {
         let variables: Vec<_> = variables(Lang::Fr);
         for lang in Lang::ALL {
             for (id, names) in &variables {
-                let args: Vec<(&str, FluentValue)> =
-                    names.iter().map(|n| (n.as_str(), FluentValue::from(12))).collect();
+                let args: Vec<(&str, FluentValue)> = names
+                    .iter()
+                    .map(|n| (n.as_str(), FluentValue::from(12)))
+                    .collect();
                 let mut fluent_args = FluentArgs::new();
                 for (name, value) in &args {
                     fluent_args.set(*name, value.clone());
                 }
                 let bundle = bundle(lang);
-                let pattern = bundle.get_message(id).and_then(|m| m.value()).expect("value");
+                let pattern = bundle
+                    .get_message(id)
+                    .and_then(|m| m.value())
+                    .expect("value");
                 let mut errors = Vec::new();
                 let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
                 assert!(errors.is_empty(), "{lang} {id}: {errors:?}");
@@ -510,11 +539,19 @@ mod tests {
 
     #[test]
     fn french_values_are_not_isolated() {
-        let text = tr(Lang::Fr, msg::FIELD_TOO_LONG, &[("max", FluentValue::from(200))]);
+        let text = tr(
+            Lang::Fr,
+            msg::FIELD_TOO_LONG,
+            &[("max", FluentValue::from(200))],
+        );
         assert_eq!(text, "Ce champ ne doit pas dépasser 200 caractères.");
         let size = format_size(Lang::Fr, 20 * 1024 * 1024);
         assert_eq!(size, "20 Mo");
-        let text = tr(Lang::Fr, msg::PROBLEM_PAYLOAD_TOO_LARGE_DETAIL, &[("size", size.into())]);
+        let text = tr(
+            Lang::Fr,
+            msg::PROBLEM_PAYLOAD_TOO_LARGE_DETAIL,
+            &[("size", size.into())],
+        );
         assert_eq!(text, "La taille maximale autorisée est de 20 Mo.");
     }
 
@@ -526,7 +563,10 @@ mod tests {
             msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_ENTRY,
             &[("name", FluentValue::from(name))],
         );
-        assert!(text.contains("«\u{2068}facture-2026.exe\u{2069}»"), "{text}");
+        assert!(
+            text.contains("«\u{2068}facture-2026.exe\u{2069}»"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -534,13 +574,25 @@ mod tests {
         let too_long = |max: u32| tr(Lang::Ar, msg::FIELD_TOO_LONG, &[("max", max.into())]);
         assert!(too_long(10).contains("10\u{2069} أحرف"), "{}", too_long(10));
         assert!(too_long(64).contains("64\u{2069} حرفًا"), "{}", too_long(64));
-        assert!(too_long(200).contains("200\u{2069} حرف."), "{}", too_long(200));
+        assert!(
+            too_long(200).contains("200\u{2069} حرف."),
+            "{}",
+            too_long(200)
+        );
         let fields = |count: u32| {
-            tr(Lang::Ar, msg::PROBLEM_VALIDATION_FAILED_DETAIL, &[("count", count.into())])
+            tr(
+                Lang::Ar,
+                msg::PROBLEM_VALIDATION_FAILED_DETAIL,
+                &[("count", count.into())],
+            )
         };
         assert!(fields(1).contains("حقل واحد"), "{}", fields(1));
         assert!(fields(2).contains("حقلين"), "{}", fields(2));
-        let french = tr(Lang::Fr, msg::PROBLEM_VALIDATION_FAILED_DETAIL, &[("count", 3.into())]);
+        let french = tr(
+            Lang::Fr,
+            msg::PROBLEM_VALIDATION_FAILED_DETAIL,
+            &[("count", 3.into())],
+        );
         assert_eq!(french, "3 champs sont à corriger.");
     }
 
@@ -551,12 +603,18 @@ mod tests {
 
     #[test]
     fn status_and_history_labels() {
-        assert_eq!(status_label(Lang::Fr, "pending"), "En attente de traitement");
+        assert_eq!(
+            status_label(Lang::Fr, "pending"),
+            "En attente de traitement"
+        );
         assert_eq!(status_label(Lang::Fr, "answered"), "Répondue");
         assert_eq!(status_label(Lang::Fr, "closed"), "Clôturée");
         assert_eq!(status_label(Lang::Ar, "pending"), "في انتظار المعالجة");
         assert_eq!(status_label(Lang::Fr, "parked"), "parked");
-        assert_eq!(history_label(Lang::Fr, "auto_closed"), "Clôturée automatiquement");
+        assert_eq!(
+            history_label(Lang::Fr, "auto_closed"),
+            "Clôturée automatiquement"
+        );
         assert_eq!(history_label(Lang::Fr, "closed"), "Clôturée par le client");
         assert_eq!(history_label(Lang::Ar, "reopened"), "إعادة فتح الشكاية");
         let kinds = [
@@ -571,8 +629,7 @@ mod tests {
             "auto_closed",
             "reopened",
         ];
-        let labels: BTreeSet<String> =
-            kinds.iter().map(|k| history_label(Lang::Fr, k)).collect();
+        let labels: BTreeSet<String> = kinds.iter().map(|k| history_label(Lang::Fr, k)).collect();
         assert_eq!(labels.len(), kinds.len(), "two kinds share a label");
     }
 
@@ -581,7 +638,10 @@ mod tests {
         assert_eq!(format_size(Lang::Fr, 20 * 1024 * 1024 + 1), "20 Mo");
         assert_eq!(format_size(Lang::Fr, 64 * 1024), "64 Ko");
         assert_eq!(format_size(Lang::Fr, 1000), "1000 octets");
-        assert_eq!(format_size(Lang::Ar, 2 * 1024 * 1024), "\u{2068}2\u{2069} ميغابايت");
+        assert_eq!(
+            format_size(Lang::Ar, 2 * 1024 * 1024),
+            "\u{2068}2\u{2069} ميغابايت"
+        );
     }
 
     #[test]
@@ -603,10 +663,18 @@ mod tests {
         assert_eq!(pick("ar-MA"), Some(Lang::Ar));
         assert_eq!(pick("en-US,en;q=0.9,ar;q=0.8"), Some(Lang::Ar));
         assert_eq!(pick("fr;q=0.1, ar;q=0.9"), Some(Lang::Ar));
-        assert_eq!(pick("ar;q=0.5, fr;q=0.5"), Some(Lang::Ar), "a tie goes to the first");
+        assert_eq!(
+            pick("ar;q=0.5, fr;q=0.5"),
+            Some(Lang::Ar),
+            "a tie goes to the first"
+        );
         assert_eq!(pick("ar;q=0, fr;q=0.2"), Some(Lang::Fr));
         assert_eq!(pick("ar;q=0"), None, "q=0 means not acceptable");
-        assert_eq!(pick("ar;q=2, fr;q=0.3"), Some(Lang::Fr), "q above 1 is malformed");
+        assert_eq!(
+            pick("ar;q=2, fr;q=0.3"),
+            Some(Lang::Fr),
+            "q above 1 is malformed"
+        );
         assert_eq!(pick("ar;q=x, fr;q=0.3"), Some(Lang::Fr));
         assert_eq!(pick("ar;level, fr"), Some(Lang::Fr));
         assert_eq!(pick("de, en;q=0.8, *;q=0.5"), None);
@@ -617,7 +685,11 @@ mod tests {
     fn the_query_overrides_the_header() {
         assert_eq!(negotiate(Some("ar"), Some("fr")), Lang::Ar);
         assert_eq!(negotiate(Some("fr"), Some("ar")), Lang::Fr);
-        assert_eq!(negotiate(Some("xx"), Some("ar")), Lang::Ar, "an unknown ?lang= is ignored");
+        assert_eq!(
+            negotiate(Some("xx"), Some("ar")),
+            Lang::Ar,
+            "an unknown ?lang= is ignored"
+        );
         assert_eq!(negotiate(None, Some("en")), Lang::Fr);
         assert_eq!(negotiate(None, None), Lang::Fr);
 
@@ -626,15 +698,24 @@ mod tests {
             .header(ACCEPT_LANGUAGE, "fr-FR")
             .body(())
             .expect("request");
-        assert_eq!(Lang::from_request_head(request.uri(), request.headers()), Lang::Ar);
+        assert_eq!(
+            Lang::from_request_head(request.uri(), request.headers()),
+            Lang::Ar
+        );
         let request = Request::builder()
             .uri("/api/v1/reference?language=ar")
             .header(ACCEPT_LANGUAGE, "ar-MA, fr;q=0.5")
             .body(())
             .expect("request");
-        assert_eq!(Lang::from_request_head(request.uri(), request.headers()), Lang::Ar);
+        assert_eq!(
+            Lang::from_request_head(request.uri(), request.headers()),
+            Lang::Ar
+        );
         let request = Request::builder().uri("/?lang=").body(()).expect("request");
-        assert_eq!(Lang::from_request_head(request.uri(), request.headers()), Lang::Fr);
+        assert_eq!(
+            Lang::from_request_head(request.uri(), request.headers()),
+            Lang::Fr
+        );
     }
 
     #[tokio::test]

@@ -49,14 +49,24 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         Ok(bytes) => bytes,
         Err(_) => return ApiError::PayloadTooLarge.into_response(),
     };
-    let header = |name| parts.headers.get(name).map(HeaderValue::as_bytes).unwrap_or_default();
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default()
+    };
     let credentials = sha256_hex(&[header(AUTHORIZATION)]);
     let scope = format!("{} {} {credentials}", parts.method, parts.uri.path());
     let request_hash = sha256_hex(&[header(CONTENT_TYPE), &bytes]);
 
     let now = state.clock.now();
     tracing::debug!(key = %key, "idempotent request");
-    match state.store.idempotency_begin(&scope, &key, &request_hash, now).await {
+    match state
+        .store
+        .idempotency_begin(&scope, &key, &request_hash, now)
+        .await
+    {
         Err(error) => ApiError::internal(error).into_response(),
         Ok(IdempotencyStart::InProgress) => {
             ApiError::Conflict("idempotency_in_progress").into_response()
@@ -66,7 +76,9 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
         }
         Ok(IdempotencyStart::Completed { status, body }) => replay(status, &body),
         Ok(IdempotencyStart::Started) => {
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = next
+                .run(Request::from_parts(parts, Body::from(bytes)))
+                .await;
             keep(&state, &scope, &key, response).await
         }
     }
@@ -85,12 +97,18 @@ async fn keep(state: &AppState, scope: &str, key: &str, response: Response) -> R
     let outcome = if parts.status.is_server_error() {
         state.store.idempotency_abandon(scope, key).await
     } else {
-        let content_type = parts.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let content_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         let kept = json!({
             "content_type": content_type,
             "body": String::from_utf8_lossy(&bytes),
         });
-        state.store.idempotency_complete(scope, key, parts.status.as_u16(), &kept.to_string()).await
+        state
+            .store
+            .idempotency_complete(scope, key, parts.status.as_u16(), &kept.to_string())
+            .await
     };
     if let Err(error) = outcome {
         tracing::error!(error = %error, "could not record an idempotent response");
@@ -103,9 +121,14 @@ fn replay(status: u16, kept: &str) -> Response {
     let body = kept["body"].as_str().unwrap_or_default().to_owned();
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    if let Some(value) = kept["content_type"].as_str().and_then(|v| HeaderValue::from_str(v).ok()) {
+    if let Some(value) = kept["content_type"]
+        .as_str()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
         response.headers_mut().insert(CONTENT_TYPE, value);
     }
-    response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
     response
 }

@@ -93,7 +93,10 @@ pub enum MediaRefusal {
     /// An empty file: no content, no type.
     Empty,
     /// A ZIP entry that is not itself accepted.
-    ArchiveEntry { name: String, detected: Option<&'static str> },
+    ArchiveEntry {
+        name: String,
+        detected: Option<&'static str>,
+    },
     /// A ZIP with an encrypted entry: its content cannot be judged.
     ArchiveEncrypted,
     /// A ZIP inside a ZIP.
@@ -166,13 +169,21 @@ impl FieldError {
 
     /// A field over its limit: `too_long` (`max` characters) or `too_many` (`max` items).
     pub fn over_limit(field: impl Into<String>, code: &str, max: usize, lang: Lang) -> Self {
-        let id = if code == field_code::TOO_MANY { msg::FIELD_TOO_MANY } else { msg::FIELD_TOO_LONG };
+        let id = if code == field_code::TOO_MANY {
+            msg::FIELD_TOO_MANY
+        } else {
+            msg::FIELD_TOO_LONG
+        };
         FieldError::with_message(field, code, tr(lang, id, &[("max", max.into())]))
     }
 
     /// A field error with a message already in the request's language.
     pub fn with_message(field: impl Into<String>, code: &str, message: String) -> FieldError {
-        FieldError { field: field.into(), code: code.to_owned(), message }
+        FieldError {
+            field: field.into(),
+            code: code.to_owned(),
+            message,
+        }
     }
 }
 
@@ -201,7 +212,9 @@ impl ApiError {
     /// A 429 that asks to wait `retry_after`, rounded up to whole seconds (at least one).
     pub fn too_many_requests(retry_after: Duration) -> ApiError {
         let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-        ApiError::TooManyRequests { retry_after_secs: secs.max(1) }
+        ApiError::TooManyRequests {
+            retry_after_secs: secs.max(1),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -213,9 +226,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UnprocessableKey(_)
-            | ApiError::Validation(_)
-            | ApiError::CaptchaInvalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnprocessableKey(_) | ApiError::Validation(_) | ApiError::CaptchaInvalid => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -266,7 +279,11 @@ impl ApiError {
         let errors = match self {
             ApiError::Validation(errors) => errors,
             ApiError::CaptchaInvalid => {
-                vec![FieldError::new("captcha.answer", field_code::CAPTCHA_INVALID, lang)]
+                vec![FieldError::new(
+                    "captcha.answer",
+                    field_code::CAPTCHA_INVALID,
+                    lang,
+                )]
             }
             _ => Vec::new(),
         };
@@ -284,12 +301,14 @@ impl ApiError {
     fn title_and_detail(&self, lang: Lang) -> (String, String) {
         let plain = |title: &str, detail: &str| (tr(lang, title, &[]), tr(lang, detail, &[]));
         match self {
-            ApiError::BadRequest(_) => {
-                plain(msg::PROBLEM_BAD_REQUEST_TITLE, msg::PROBLEM_BAD_REQUEST_DETAIL)
-            }
-            ApiError::Unauthorized => {
-                plain(msg::PROBLEM_UNAUTHORIZED_TITLE, msg::PROBLEM_UNAUTHORIZED_DETAIL)
-            }
+            ApiError::BadRequest(_) => plain(
+                msg::PROBLEM_BAD_REQUEST_TITLE,
+                msg::PROBLEM_BAD_REQUEST_DETAIL,
+            ),
+            ApiError::Unauthorized => plain(
+                msg::PROBLEM_UNAUTHORIZED_TITLE,
+                msg::PROBLEM_UNAUTHORIZED_DETAIL,
+            ),
             ApiError::Forbidden => {
                 plain(msg::PROBLEM_FORBIDDEN_TITLE, msg::PROBLEM_FORBIDDEN_DETAIL)
             }
@@ -324,9 +343,10 @@ impl ApiError {
                 );
                 (tr(lang, msg::PROBLEM_VALIDATION_FAILED_TITLE, &[]), detail)
             }
-            ApiError::CaptchaInvalid => {
-                plain(msg::PROBLEM_CAPTCHA_INVALID_TITLE, msg::PROBLEM_CAPTCHA_INVALID_DETAIL)
-            }
+            ApiError::CaptchaInvalid => plain(
+                msg::PROBLEM_CAPTCHA_INVALID_TITLE,
+                msg::PROBLEM_CAPTCHA_INVALID_DETAIL,
+            ),
             ApiError::TooManyRequests { retry_after_secs } => {
                 let secs = *retry_after_secs;
                 let detail = if secs < 120 {
@@ -363,10 +383,16 @@ impl MediaRefusal {
             MediaRefusal::Empty => msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_EMPTY,
             MediaRefusal::ArchiveEntry { name, .. } => {
                 let args = [("name", FluentValue::from(name.as_str()))];
-                return tr(lang, msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_ENTRY, &args);
+                return tr(
+                    lang,
+                    msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_ENTRY,
+                    &args,
+                );
             }
             MediaRefusal::ArchiveEncrypted => msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_ENCRYPTED,
-            MediaRefusal::ArchiveNested { .. } => msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_NESTED,
+            MediaRefusal::ArchiveNested { .. } => {
+                msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_NESTED
+            }
             MediaRefusal::ArchiveUnreadable => {
                 msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_UNREADABLE
             }
@@ -545,6 +571,20 @@ fn backquoted_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
     message.strip_prefix(prefix)?.split('`').next()
 }
 
+/// A store failure: a concurrent change is a conflict the client may retry; anything else is
+/// the service's fault, logged and answered with a 500.
+impl From<claimdesk_store::StoreError> for ApiError {
+    fn from(error: claimdesk_store::StoreError) -> ApiError {
+        use claimdesk_store::StoreError;
+        match error {
+            StoreError::WrongExpectedVersion { .. } | StoreError::CheckpointMoved { .. } => {
+                ApiError::Conflict("concurrent_change")
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;
@@ -580,10 +620,20 @@ mod tests {
                 415,
                 "unsupported_media_type",
             ),
-            (ApiError::UnprocessableKey("reused"), 422, "idempotency_key_reused"),
+            (
+                ApiError::UnprocessableKey("reused"),
+                422,
+                "idempotency_key_reused",
+            ),
             (ApiError::Validation(vec![]), 422, "validation_failed"),
             (ApiError::CaptchaInvalid, 422, "captcha_invalid"),
-            (ApiError::TooManyRequests { retry_after_secs: 3 }, 429, "too_many_requests"),
+            (
+                ApiError::TooManyRequests {
+                    retry_after_secs: 3,
+                },
+                429,
+                "too_many_requests",
+            ),
             (ApiError::internal("boom"), 500, "internal"),
         ];
         for (error, status, code) in cases {
@@ -602,13 +652,20 @@ mod tests {
             FieldError::new("claim.subject", field_code::BLANK, Lang::Fr),
             FieldError::over_limit("claim.message", field_code::TOO_LONG, 10_000, Lang::Fr),
         ];
-        let response = ApiError::Validation(errors).localized(Lang::Fr).into_response();
+        let response = ApiError::Validation(errors)
+            .localized(Lang::Fr)
+            .into_response();
 
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_JSON);
         assert_eq!(response.headers()[CONTENT_LANGUAGE], "fr");
         let body = body_json(response).await;
-        let keys: Vec<&str> = body.as_object().expect("object").keys().map(|k| k.as_str()).collect();
+        let keys: Vec<&str> = body
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         assert_eq!(keys.len(), 6, "{keys:?}");
         for key in ["type", "title", "status", "detail", "code", "errors"] {
             assert!(keys.contains(&key), "{key} missing from {body}");
@@ -647,9 +704,15 @@ mod tests {
         let body = body_json(response).await;
         assert_eq!(body["detail"], "Veuillez réessayer dans 42 secondes.");
 
-        let problem = ApiError::TooManyRequests { retry_after_secs: 890 }.into_problem(Lang::Fr);
+        let problem = ApiError::TooManyRequests {
+            retry_after_secs: 890,
+        }
+        .into_problem(Lang::Fr);
         assert_eq!(problem.detail, "Veuillez réessayer dans 15 minutes.");
-        let problem = ApiError::TooManyRequests { retry_after_secs: 1 }.into_problem(Lang::Ar);
+        let problem = ApiError::TooManyRequests {
+            retry_after_secs: 1,
+        }
+        .into_problem(Lang::Ar);
         assert_eq!(problem.detail, "يرجى إعادة المحاولة بعد ثانية واحدة.");
     }
 
@@ -675,9 +738,15 @@ mod tests {
         assert_eq!(problem.reason.as_deref(), Some("claim_closed"));
         assert!(problem.detail.contains("clôturée"), "{}", problem.detail);
         let problem = ApiError::Conflict("something_else").into_problem(Lang::Fr);
-        assert_eq!(problem.detail, tr(Lang::Fr, msg::PROBLEM_CONFLICT_DETAIL, &[]));
+        assert_eq!(
+            problem.detail,
+            tr(Lang::Fr, msg::PROBLEM_CONFLICT_DETAIL, &[])
+        );
         let value = serde_json::to_value(ApiError::NotFound.into_problem(Lang::Fr)).expect("json");
-        assert!(value.get("reason").is_none(), "no reason member without a reason");
+        assert!(
+            value.get("reason").is_none(),
+            "no reason member without a reason"
+        );
     }
 
     #[test]
@@ -685,15 +754,25 @@ mod tests {
         let problem = ApiError::PayloadTooLarge.into_problem(Lang::Fr);
         assert_eq!(problem.detail, "La taille maximale autorisée est de 20 Mo.");
         let problem = ApiError::PayloadTooLarge.into_problem(Lang::Ar);
-        assert!(problem.detail.contains("20\u{2069} ميغابايت"), "{}", problem.detail);
+        assert!(
+            problem.detail.contains("20\u{2069} ميغابايت"),
+            "{}",
+            problem.detail
+        );
     }
 
     #[test]
     fn field_codes_of_the_domain_get_their_own_messages() {
         let message = |code| FieldError::new("f", code, Lang::Fr).message;
         assert_eq!(message("blank_text"), message("blank"));
-        assert_eq!(message("satisfaction_out_of_range"), tr(Lang::Fr, msg::FIELD_SATISFACTION_OUT_OF_RANGE, &[]));
-        assert_eq!(message("too_many_attachments"), "Au plus 10 éléments sont acceptés.");
+        assert_eq!(
+            message("satisfaction_out_of_range"),
+            tr(Lang::Fr, msg::FIELD_SATISFACTION_OUT_OF_RANGE, &[])
+        );
+        assert_eq!(
+            message("too_many_attachments"),
+            "Au plus 10 éléments sont acceptés."
+        );
         assert_eq!(message("no_such_code"), "Valeur invalide.");
         let error = FieldError::new("claim.theme", "unknown_code", Lang::Ar);
         assert_eq!(error.code, "unknown_code");
@@ -734,8 +813,14 @@ mod tests {
         });
 
         let shown = serde_json::to_string(&problem).expect("json");
-        assert!(!shown.contains("secret") && !shown.contains("RC-2026"), "{shown}");
-        assert_eq!(problem.detail, tr(Lang::Fr, msg::PROBLEM_INTERNAL_DETAIL, &[]));
+        assert!(
+            !shown.contains("secret") && !shown.contains("RC-2026"),
+            "{shown}"
+        );
+        assert_eq!(
+            problem.detail,
+            tr(Lang::Fr, msg::PROBLEM_INTERNAL_DETAIL, &[])
+        );
         let logged = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8");
         assert!(logged.contains("ERROR"), "{logged}");
         assert!(
@@ -800,7 +885,10 @@ mod tests {
         let json = Some("application/json");
 
         let (status, body) = post_json(json, r#"{"claim": {"subject": "#, "fr").await;
-        assert_eq!((status.as_u16(), body["code"].as_str()), (400, Some("bad_request")));
+        assert_eq!(
+            (status.as_u16(), body["code"].as_str()),
+            (400, Some("bad_request"))
+        );
         assert_eq!(body["reason"], "json_syntax");
 
         let wrong_type = r#"{"claim": {"subject": 5}, "contact": {"email": "a@b.ma"}}"#;
@@ -830,13 +918,19 @@ mod tests {
         assert_eq!(body["errors"][0]["code"], "unknown_code");
 
         let (status, body) = post_json(Some("text/plain"), "{}", "fr").await;
-        assert_eq!((status.as_u16(), body["code"].as_str()), (415, Some("unsupported_media_type")));
+        assert_eq!(
+            (status.as_u16(), body["code"].as_str()),
+            (415, Some("unsupported_media_type"))
+        );
         let (status, _) = post_json(None, "{}", "fr").await;
         assert_eq!(status.as_u16(), 415);
 
         let big = format!(r#"{{"claim": {{"subject": "{}"}}}}"#, "x".repeat(300));
         let (status, body) = post_json(json, &big, "fr").await;
-        assert_eq!((status.as_u16(), body["code"].as_str()), (413, Some("payload_too_large")));
+        assert_eq!(
+            (status.as_u16(), body["code"].as_str()),
+            (413, Some("payload_too_large"))
+        );
     }
 
     #[tokio::test]
@@ -848,7 +942,9 @@ mod tests {
             .route("/", get(missing))
             .layer(axum::middleware::from_fn(crate::i18n::language_scope));
 
-        let request = Request::get("/?lang=ar").body(Body::empty()).expect("request");
+        let request = Request::get("/?lang=ar")
+            .body(Body::empty())
+            .expect("request");
         let response = app.clone().oneshot(request).await.expect("response");
         assert_eq!(response.headers()[CONTENT_LANGUAGE], "ar");
         assert_eq!(body_json(response).await["title"], "غير موجود");

@@ -52,8 +52,9 @@ impl Routing {
     pub fn load() -> &'static Routing {
         static ROUTING: OnceLock<Routing> = OnceLock::new();
         ROUTING.get_or_init(|| {
-            let routing: Routing = serde_json::from_str(include_str!("../../../config/routing.json"))
-                .expect("config/routing.json is valid");
+            let routing: Routing =
+                serde_json::from_str(include_str!("../../../config/routing.json"))
+                    .expect("config/routing.json is valid");
             routing.check();
             routing
         })
@@ -62,20 +63,38 @@ impl Routing {
     /// Every rule and the default name a known entity: a bad file is a build defect.
     fn check(&self) {
         let known = |code: &str| self.entities.iter().any(|e| e.code == code);
-        assert!(known(&self.default_entity), "unknown default entity {}", self.default_entity);
+        assert!(
+            known(&self.default_entity),
+            "unknown default entity {}",
+            self.default_entity
+        );
         for rule in &self.rules {
-            assert!(known(&rule.entity), "rule {} names unknown entity {}", rule.name, rule.entity);
+            assert!(
+                known(&rule.entity),
+                "rule {} names unknown entity {}",
+                rule.name,
+                rule.entity
+            );
         }
     }
 
     pub fn route(&self, theme: &str, filing_place: &str) -> Route {
         let matching = self.rules.iter().find(|rule| {
             rule.theme.as_deref().is_none_or(|t| t == theme)
-                && rule.filing_place_prefix.as_deref().is_none_or(|p| filing_place.starts_with(p))
+                && rule
+                    .filing_place_prefix
+                    .as_deref()
+                    .is_none_or(|p| filing_place.starts_with(p))
         });
         match matching {
-            Some(rule) => Route { entity: rule.entity.clone(), rule: rule.name.clone() },
-            None => Route { entity: self.default_entity.clone(), rule: "default".to_owned() },
+            Some(rule) => Route {
+                entity: rule.entity.clone(),
+                rule: rule.name.clone(),
+            },
+            None => Route {
+                entity: self.default_entity.clone(),
+                rule: "default".to_owned(),
+            },
         }
     }
 

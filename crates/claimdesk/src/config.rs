@@ -24,7 +24,11 @@ pub struct ServeConfig {
     pub smtp_url: Option<String>,
 
     /// Sender address of the emails.
-    #[arg(long, env = "CLAIMDESK_MAIL_FROM", default_value = "reclamations@claimdesk.localhost")]
+    #[arg(
+        long,
+        env = "CLAIMDESK_MAIL_FROM",
+        default_value = "reclamations@claimdesk.localhost"
+    )]
     pub mail_from: String,
 
     /// How long after an answer without reaction a claim closes by itself (`3s`, `10m`, `7d`).
@@ -81,15 +85,22 @@ impl std::fmt::Debug for ServeConfig {
             .field("smtp_url", &self.smtp_url.as_deref().map(mask_password))
             .field("mail_from", &self.mail_from)
             .field("auto_close_after", &self.auto_close_after)
-            .field("captcha_fixed_answer", &self.captcha_fixed_answer.as_ref().map(|_| "***"))
+            .field(
+                "captcha_fixed_answer",
+                &self.captcha_fixed_answer.as_ref().map(|_| "***"),
+            )
             .finish()
     }
 }
 
 /// `scheme://user:secret@host` → `scheme://user:***@host`.
 fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match credentials.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -99,9 +110,13 @@ fn mask_password(url: &str) -> String {
 /// Parses `90`, `3s`, `10m`, `12h`, `7d`, `2w` into a duration (a bare number is seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let amount: u64 = digits.parse().map_err(|_| format!("`{text}` is not a duration"))?;
+    let amount: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration"))?;
     let seconds = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
@@ -133,8 +148,14 @@ mod tests {
 
     #[test]
     fn passwords_are_masked() {
-        assert_eq!(mask_password("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            mask_password("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(mask_password("postgres://h/db"), "postgres://h/db");
-        assert_eq!(mask_password("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        assert_eq!(
+            mask_password("sqlite://./data/x.db"),
+            "sqlite://./data/x.db"
+        );
     }
 }

@@ -41,7 +41,10 @@ pub async fn migrate(storage: &StorageConfig) -> anyhow::Result<()> {
 
 fn prepare_data_dir(storage: &StorageConfig) -> anyhow::Result<()> {
     std::fs::create_dir_all(&storage.data_dir).with_context(|| {
-        format!("cannot create the data folder {}", storage.data_dir.display())
+        format!(
+            "cannot create the data folder {}",
+            storage.data_dir.display()
+        )
     })
 }
 
@@ -66,9 +69,17 @@ pub async fn start_with_clock(
     prepare_data_dir(&config.storage)?;
     let store = claimdesk_store::open(&config.storage.store_url())
         .await
-        .with_context(|| format!("cannot open the store {}", config.storage.store_url_for_logs()))?;
+        .with_context(|| {
+            format!(
+                "cannot open the store {}",
+                config.storage.store_url_for_logs()
+            )
+        })?;
 
-    let projections = Arc::new(Projections::start(store.clone(), claimdesk_projections::all()));
+    let projections = Arc::new(Projections::start(
+        store.clone(),
+        claimdesk_projections::all(),
+    ));
     let settings = Settings {
         data_dir: config.storage.data_dir.clone(),
         auto_close_after: config.auto_close_after,
@@ -90,5 +101,9 @@ pub async fn start_with_clock(
             })
             .await
     });
-    Ok(Server { addr, shutdown, task })
+    Ok(Server {
+        addr,
+        shutdown,
+        task,
+    })
 }

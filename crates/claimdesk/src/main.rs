@@ -28,7 +28,9 @@ enum Command {
 fn init_logs(json: bool) {
     let filter = EnvFilter::try_from_env("CLAIMDESK_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(true);
     if json {
         logs.json().init();
     } else {

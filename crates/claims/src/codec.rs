@@ -14,8 +14,15 @@ pub const STREAM_PREFIX: &str = "claim-";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecError {
-    #[error("event {event_type} v{schema_version} at position {position} is not understood: {reason}")]
-    Unreadable { event_type: String, schema_version: u32, position: u64, reason: String },
+    #[error(
+        "event {event_type} v{schema_version} at position {position} is not understood: {reason}"
+    )]
+    Unreadable {
+        event_type: String,
+        schema_version: u32,
+        position: u64,
+        reason: String,
+    },
 }
 
 /// The stream that holds claim `number`.
@@ -48,8 +55,12 @@ pub fn decode(recorded: &RecordedEvent) -> Result<ClaimEvent, CodecError> {
         position: recorded.position,
         reason,
     };
-    let data = upcast(&recorded.event_type, recorded.schema_version, recorded.data.clone())
-        .map_err(unreadable)?;
+    let data = upcast(
+        &recorded.event_type,
+        recorded.schema_version,
+        recorded.data.clone(),
+    )
+    .map_err(unreadable)?;
     let tagged = json!({ "type": recorded.event_type, "data": data });
     serde_json::from_value(tagged).map_err(|e| unreadable(e.to_string()))
 }
@@ -62,7 +73,9 @@ pub fn upcast(event_type: &str, schema_version: u32, data: Value) -> Result<Valu
     let current = ClaimEvent::current_schema_version(event_type)
         .ok_or_else(|| format!("unknown event type {event_type}"))?;
     if schema_version > current {
-        return Err(format!("schema version {schema_version} is newer than {current}"));
+        return Err(format!(
+            "schema version {schema_version} is newer than {current}"
+        ));
     }
     if schema_version == 0 {
         return Err("schema version 0 does not exist".to_owned());

@@ -80,7 +80,11 @@ pub async fn execute(
                 for event in &events {
                     state.evolve(event);
                 }
-                return Ok(Executed { events, state, append });
+                return Ok(Executed {
+                    events,
+                    state,
+                    append,
+                });
             }
             Err(StoreError::WrongExpectedVersion { actual, .. }) => {
                 debug!(attempt, actual, "stream moved; deciding again");

@@ -67,10 +67,16 @@ impl Actions {
     /// What a client may do on a filed claim in `status`.
     pub fn for_status(status: ClaimStatus) -> Actions {
         match status {
-            ClaimStatus::Closed => Actions { message: false, close: false, reopen: true },
-            ClaimStatus::Pending | ClaimStatus::Answered => {
-                Actions { message: true, close: true, reopen: false }
-            }
+            ClaimStatus::Closed => Actions {
+                message: false,
+                close: false,
+                reopen: true,
+            },
+            ClaimStatus::Pending | ClaimStatus::Answered => Actions {
+                message: true,
+                close: true,
+                reopen: false,
+            },
         }
     }
 }

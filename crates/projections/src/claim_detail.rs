@@ -17,9 +17,18 @@ pub struct ClaimDetail {
 }
 
 impl ClaimDetail {
+    /// The projection's name, as in its definition file.
+    pub const NAME: &'static str = "claim_detail";
+
     pub fn new() -> ClaimDetail {
         let text = include_str!("../../../projections/claim_detail.toml");
-        ClaimDetail { definition: Definition::parse(text) }
+        let definition = Definition::parse(text);
+        assert_eq!(
+            definition.name,
+            Self::NAME,
+            "the definition file names this projection"
+        );
+        ClaimDetail { definition }
     }
 }
 
@@ -44,7 +53,9 @@ impl Projection for ClaimDetail {
         recorded: &RecordedEvent,
         tx: &mut dyn ReadModelTx,
     ) -> Result<(), ProjectionError> {
-        let Some(number) = number_of_stream(&recorded.stream_id) else { return Ok(()) };
+        let Some(number) = number_of_stream(&recorded.stream_id) else {
+            return Ok(());
+        };
         let event = decode(recorded)?;
 
         let mut doc = match &event {
@@ -143,6 +154,10 @@ impl Projection for ClaimDetail {
 
 fn add_files(doc: &mut Value, attachments: &[claimdesk_domain::Attachment]) {
     if let Some(files) = doc["files"].as_array_mut() {
-        files.extend(attachments.iter().map(|a| serde_json::to_value(a).expect("serializes")));
+        files.extend(
+            attachments
+                .iter()
+                .map(|a| serde_json::to_value(a).expect("serializes")),
+        );
     }
 }

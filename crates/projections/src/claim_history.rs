@@ -18,9 +18,18 @@ pub struct ClaimHistory {
 }
 
 impl ClaimHistory {
+    /// The projection's name, as in its definition file.
+    pub const NAME: &'static str = "claim_history";
+
     pub fn new() -> ClaimHistory {
         let text = include_str!("../../../projections/claim_history.toml");
-        ClaimHistory { definition: Definition::parse(text) }
+        let definition = Definition::parse(text);
+        assert_eq!(
+            definition.name,
+            Self::NAME,
+            "the definition file names this projection"
+        );
+        ClaimHistory { definition }
     }
 }
 
@@ -78,7 +87,9 @@ impl Projection for ClaimHistory {
         recorded: &RecordedEvent,
         tx: &mut dyn ReadModelTx,
     ) -> Result<(), ProjectionError> {
-        let Some(number) = number_of_stream(&recorded.stream_id) else { return Ok(()) };
+        let Some(number) = number_of_stream(&recorded.stream_id) else {
+            return Ok(());
+        };
         let event = decode(recorded)?;
 
         let mut doc = match tx.get(COLLECTION, number).await? {
@@ -92,7 +103,10 @@ impl Projection for ClaimHistory {
             ProjectionError::Inconsistent(format!("history of {number} has no entries"))
         })?;
         // A version already present means this event was applied before: keep the first.
-        if entries.iter().any(|e| e["version"] == json!(recorded.version)) {
+        if entries
+            .iter()
+            .any(|e| e["version"] == json!(recorded.version))
+        {
             return Ok(());
         }
         entries.push(item);

@@ -32,6 +32,9 @@ impl Definition {
     }
 
     pub fn id(&self) -> ProjectionId {
-        ProjectionId { name: self.name.clone(), version: self.version }
+        ProjectionId {
+            name: self.name.clone(),
+            version: self.version,
+        }
     }
 }

@@ -27,5 +27,8 @@ pub use runtime::{Projection, ProjectionError, Projections, Status};
 
 /// Every read model the service keeps.
 pub fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(claim_detail::ClaimDetail::new()), Arc::new(claim_history::ClaimHistory::new())]
+    vec![
+        Arc::new(claim_detail::ClaimDetail::new()),
+        Arc::new(claim_history::ClaimHistory::new()),
+    ]
 }

@@ -87,13 +87,22 @@ impl Projections {
                 position: 0,
                 failing: None,
             });
-            let worker = Worker { store: store.clone(), projection, id: id.clone(), status: sender };
+            let worker = Worker {
+                store: store.clone(),
+                projection,
+                id: id.clone(),
+                status: sender,
+            };
             let span = tracing::info_span!("projection", name = %id.name, version = id.version);
             workers.push(tokio::spawn(worker.run().instrument(span)));
             ids.push(id);
             statuses.push(receiver);
         }
-        Projections { ids, statuses, workers }
+        Projections {
+            ids,
+            statuses,
+            workers,
+        }
     }
 
     /// The projections' current statuses.
@@ -122,7 +131,11 @@ impl Projections {
 
     /// The lowest position every projection has applied.
     pub fn low_water_mark(&self) -> Position {
-        self.statuses.iter().map(|s| s.borrow().position).min().unwrap_or(0)
+        self.statuses
+            .iter()
+            .map(|s| s.borrow().position)
+            .min()
+            .unwrap_or(0)
     }
 }
 
@@ -150,7 +163,10 @@ enum Pass {
     /// Another worker moved the checkpoint.
     Raced,
     /// The event at the position failed; the ones before it are committed.
-    Failed { position: Position, error: ProjectionError },
+    Failed {
+        position: Position,
+        error: ProjectionError,
+    },
 }
 
 impl Worker {
@@ -182,8 +198,11 @@ impl Worker {
                     checkpoint = self.load_checkpoint().await;
                     error!(event_position = position, attempts, error = %error,
                         "projection stopped at an event it cannot apply; retrying");
-                    let failure =
-                        Failure { position, error: error.to_string(), attempts };
+                    let failure = Failure {
+                        position,
+                        error: error.to_string(),
+                        attempts,
+                    };
                     self.publish(checkpoint, Some(failure));
                     tokio::time::sleep(backoff(attempts)).await;
                 }
@@ -217,7 +236,10 @@ impl Worker {
             Ok(batch) if batch.is_empty() => return Pass::Idle,
             Ok(batch) => batch,
             Err(error) => {
-                return Pass::Failed { position: checkpoint + 1, error: error.into() };
+                return Pass::Failed {
+                    position: checkpoint + 1,
+                    error: error.into(),
+                };
             }
         };
 
@@ -227,14 +249,20 @@ impl Worker {
             Err((failed_at, error)) => {
                 // Commit what comes before the failing event, so the projection stops exactly
                 // at it; a race or a second failure here just means the next pass retries.
-                let before: Vec<_> =
-                    batch.iter().take_while(|e| e.position < failed_at).cloned().collect();
+                let before: Vec<_> = batch
+                    .iter()
+                    .take_while(|e| e.position < failed_at)
+                    .cloned()
+                    .collect();
                 if !before.is_empty() {
                     if let Err((_, error)) = self.apply_batch(checkpoint, &before).await {
                         debug!(error = %error, "could not commit the events before a failure");
                     }
                 }
-                Pass::Failed { position: failed_at, error }
+                Pass::Failed {
+                    position: failed_at,
+                    error,
+                }
             }
         }
     }
@@ -248,7 +276,11 @@ impl Worker {
     ) -> Result<Position, (Position, ProjectionError)> {
         let first = batch[0].position;
         let last = batch[batch.len() - 1].position;
-        let mut tx = self.store.begin(&self.id, checkpoint).await.map_err(|e| (first, e.into()))?;
+        let mut tx = self
+            .store
+            .begin(&self.id, checkpoint)
+            .await
+            .map_err(|e| (first, e.into()))?;
         for event in batch {
             let span = tracing::debug_span!("apply", position = event.position,
                 stream = %event.stream_id, event_type = %event.event_type);
@@ -279,7 +311,9 @@ pub async fn rebuild(
     let mut checkpoint = 0;
     loop {
         let batch = store.read_all(checkpoint, BATCH).await?;
-        let Some(last) = batch.last().map(|e| e.position) else { break };
+        let Some(last) = batch.last().map(|e| e.position) else {
+            break;
+        };
         let mut tx = store.begin(&id, checkpoint).await?;
         for event in &batch {
             projection.apply(event, tx.as_mut()).await?;

@@ -66,7 +66,10 @@ impl Projection for Counter {
             Some(doc) => doc.body,
             None => json!([]),
         };
-        positions.as_array_mut().expect("a list").push(json!(event.position));
+        positions
+            .as_array_mut()
+            .expect("a list")
+            .push(json!(event.position));
         let doc = |key: &str, body| Document {
             collection: "counts".to_owned(),
             key: key.to_owned(),
@@ -82,20 +85,35 @@ impl Projection for Counter {
 }
 
 async fn append(store: &Arc<dyn Store>, stream: &str, poison: bool) -> u64 {
-    let meta = Metadata { actor: "test".into(), correlation_id: Uuid::new_v4(), causation_id: None };
+    let meta = Metadata {
+        actor: "test".into(),
+        correlation_id: Uuid::new_v4(),
+        causation_id: None,
+    };
     let event = NewEvent {
         event_id: Uuid::new_v4(),
         event_type: "Tick".into(),
         schema_version: 1,
         data: json!({"poison": poison}),
     };
-    store.append(stream, ExpectedVersion::Any, &meta, vec![event]).await.expect("append").position
+    store
+        .append(stream, ExpectedVersion::Any, &meta, vec![event])
+        .await
+        .expect("append")
+        .position
 }
 
 async fn positions(store: &Arc<dyn Store>, counter: &Counter) -> Vec<u64> {
-    let doc = store.get(&counter.definition.id(), "counts", "positions").await.expect("get");
+    let doc = store
+        .get(&counter.definition.id(), "counts", "positions")
+        .await
+        .expect("get");
     let body = doc.map(|d| d.body).unwrap_or(json!([]));
-    body.as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect()
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_u64().unwrap())
+        .collect()
 }
 
 fn check(condition: bool, what: impl Into<String>) -> Result<(), String> {
@@ -125,16 +143,34 @@ async fn failing_handler_holds_its_checkpoint(store: Arc<dyn Store>) -> Result<(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     check(stopped, format!("status {:?}", projections.statuses()))?;
-    check(!projections.wait_for(3, Duration::from_millis(200)).await, "not past the failure")?;
-    check(positions(&store, &counter).await == [1, 2], "applied before the failure")?;
-    let checkpoint = store.checkpoint(&counter.definition.id()).await.map_err(|e| e.to_string())?;
+    check(
+        !projections.wait_for(3, Duration::from_millis(200)).await,
+        "not past the failure",
+    )?;
+    check(
+        positions(&store, &counter).await == [1, 2],
+        "applied before the failure",
+    )?;
+    let checkpoint = store
+        .checkpoint(&counter.definition.id())
+        .await
+        .map_err(|e| e.to_string())?;
     check(checkpoint == 2, format!("checkpoint {checkpoint}"))?;
 
     // Once the handler recovers, it goes on from the failed event, skipping nothing.
     failing.store(false, Ordering::SeqCst);
-    check(projections.wait_for(5, Duration::from_secs(20)).await, "caught up after recovery")?;
-    check(positions(&store, &counter).await == [1, 2, 3, 4, 5], "each event once, in order")?;
-    check(projections.statuses()[0].failing.is_none(), "failure cleared")
+    check(
+        projections.wait_for(5, Duration::from_secs(20)).await,
+        "caught up after recovery",
+    )?;
+    check(
+        positions(&store, &counter).await == [1, 2, 3, 4, 5],
+        "each event once, in order",
+    )?;
+    check(
+        projections.statuses()[0].failing.is_none(),
+        "failure cleared",
+    )
 }
 
 async fn two_workers_apply_each_event_once(store: Arc<dyn Store>) -> Result<(), String> {
@@ -156,11 +192,20 @@ async fn two_workers_apply_each_event_once(store: Arc<dyn Store>) -> Result<(), 
     }
     let head = store.head().await.map_err(|e| e.to_string())?;
     check(head == 200, format!("head {head}"))?;
-    check(one.wait_for(head, Duration::from_secs(30)).await, "first worker caught up")?;
-    check(two.wait_for(head, Duration::from_secs(30)).await, "second worker caught up")?;
+    check(
+        one.wait_for(head, Duration::from_secs(30)).await,
+        "first worker caught up",
+    )?;
+    check(
+        two.wait_for(head, Duration::from_secs(30)).await,
+        "second worker caught up",
+    )?;
 
     let seen = positions(&store, &first).await;
-    check(seen == (1..=200).collect::<Vec<_>>(), format!("each event once, in order: {seen:?}"))?;
+    check(
+        seen == (1..=200).collect::<Vec<_>>(),
+        format!("each event once, in order: {seen:?}"),
+    )?;
     let applied = first.applied.load(Ordering::SeqCst) + second.applied.load(Ordering::SeqCst);
     // Work a worker did in a transaction that lost the race was rolled back, so the handlers
     // may have run more often than 200 times; what was committed counts each event once.
@@ -173,14 +218,20 @@ async fn restart_neither_skips_nor_repeats(store: Arc<dyn Store>) -> Result<(), 
         append(&store, "r", false).await;
     }
     let running = Projections::start(store.clone(), vec![counter.clone()]);
-    check(running.wait_for(10, Duration::from_secs(20)).await, "first run caught up")?;
+    check(
+        running.wait_for(10, Duration::from_secs(20)).await,
+        "first run caught up",
+    )?;
     drop(running);
 
     for _ in 0..10 {
         append(&store, "r", false).await;
     }
     let again = Projections::start(store.clone(), vec![counter.clone()]);
-    check(again.wait_for(20, Duration::from_secs(20)).await, "second run caught up")?;
+    check(
+        again.wait_for(20, Duration::from_secs(20)).await,
+        "second run caught up",
+    )?;
     let seen = positions(&store, &counter).await;
     check(seen == (1..=20).collect::<Vec<_>>(), format!("{seen:?}"))
 }
@@ -191,21 +242,35 @@ async fn rebuild_equals_live(store: Arc<dyn Store>) -> Result<(), String> {
         append(&store, &format!("s-{}", i % 4), false).await;
     }
     let running = Projections::start(store.clone(), vec![live.clone()]);
-    check(running.wait_for(30, Duration::from_secs(20)).await, "caught up")?;
+    check(
+        running.wait_for(30, Duration::from_secs(20)).await,
+        "caught up",
+    )?;
     let before = positions(&store, &live).await;
     drop(running);
 
-    let position = rebuild(&store, live.as_ref()).await.map_err(|e| e.to_string())?;
+    let position = rebuild(&store, live.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
     check(position == 30, format!("rebuilt to {position}"))?;
-    check(positions(&store, &live).await == before, "the rebuilt documents equal the live ones")
+    check(
+        positions(&store, &live).await == before,
+        "the rebuilt documents equal the live ones",
+    )
 }
 
 fn main() {
     let arguments = Arguments::from_args();
     let tests: Vec<(&str, Test)> = vec![
-        ("failing_handler_holds_its_checkpoint", |s| Box::pin(failing_handler_holds_its_checkpoint(s))),
-        ("two_workers_apply_each_event_once", |s| Box::pin(two_workers_apply_each_event_once(s))),
-        ("restart_neither_skips_nor_repeats", |s| Box::pin(restart_neither_skips_nor_repeats(s))),
+        ("failing_handler_holds_its_checkpoint", |s| {
+            Box::pin(failing_handler_holds_its_checkpoint(s))
+        }),
+        ("two_workers_apply_each_event_once", |s| {
+            Box::pin(two_workers_apply_each_event_once(s))
+        }),
+        ("restart_neither_skips_nor_repeats", |s| {
+            Box::pin(restart_neither_skips_nor_repeats(s))
+        }),
         ("rebuild_equals_live", |s| Box::pin(rebuild_equals_live(s))),
     ];
     let postgres = std::env::var(testing::DATABASE_URL).is_ok();

@@ -35,7 +35,9 @@ pub(crate) fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), S
         return Err(StoreError::Invalid("the stream id is empty".to_owned()));
     }
     if events.is_empty() {
-        return Err(StoreError::Invalid("an append needs at least one event".to_owned()));
+        return Err(StoreError::Invalid(
+            "an append needs at least one event".to_owned(),
+        ));
     }
     if let Some(event) = events.iter().find(|e| e.event_type.is_empty()) {
         let id = event.event_id;
@@ -45,7 +47,9 @@ pub(crate) fn validate_append(stream: &str, events: &[NewEvent]) -> Result<(), S
     let mut seen = HashSet::with_capacity(events.len());
     for event in events {
         if !seen.insert(event.event_id) {
-            return Err(StoreError::DuplicateEvent { event_id: event.event_id });
+            return Err(StoreError::DuplicateEvent {
+                event_id: event.event_id,
+            });
         }
     }
     Ok(())
@@ -65,7 +69,11 @@ pub(crate) fn check_expected(
     if ok {
         Ok(())
     } else {
-        Err(StoreError::WrongExpectedVersion { stream: stream.to_owned(), expected, actual })
+        Err(StoreError::WrongExpectedVersion {
+            stream: stream.to_owned(),
+            expected,
+            actual,
+        })
     }
 }
 
@@ -141,15 +149,22 @@ impl StoredRow {
     /// value and verify, so it is refused here.
     pub(crate) fn into_event(self) -> Result<RecordedEvent, StoreError> {
         let position = from_sql(self.position, "an event position")?;
-        let corrupt = |what: String| StoreError::Corrupt(format!("event at position {position}: {what}"));
+        let corrupt =
+            |what: String| StoreError::Corrupt(format!("event at position {position}: {what}"));
 
         let data: serde_json::Value = serde_json::from_str(&self.data)
             .map_err(|e| corrupt(format!("data is not JSON ({e})")))?;
         if canonical_json(&data) != self.data {
-            return Err(corrupt("data is not in the canonical form it was hashed in".to_owned()));
+            return Err(corrupt(
+                "data is not in the canonical form it was hashed in".to_owned(),
+            ));
         }
-        let schema_version = u32::try_from(self.schema_version)
-            .map_err(|_| corrupt(format!("schema version {} out of range", self.schema_version)))?;
+        let schema_version = u32::try_from(self.schema_version).map_err(|_| {
+            corrupt(format!(
+                "schema version {} out of range",
+                self.schema_version
+            ))
+        })?;
 
         Ok(RecordedEvent {
             event_id: self.event_id,
@@ -203,7 +218,9 @@ pub(crate) fn found_idempotency_key(
                 .map_err(|_| StoreError::Corrupt(format!("response status {status}")))?;
             Ok(IdempotencyStart::Completed { status, body })
         }
-        (status, _, _) => Err(StoreError::Corrupt(format!("idempotency key in state {status}"))),
+        (status, _, _) => Err(StoreError::Corrupt(format!(
+            "idempotency key in state {status}"
+        ))),
     }
 }
 
@@ -234,7 +251,11 @@ mod tests {
         assert!(check_expected("s", Exact(3), 3).is_ok());
         for (expected, actual) in [(NoStream, 1), (Exact(0), 2), (Exact(3), 2), (Exact(3), 4)] {
             match check_expected("s", expected, actual) {
-                Err(StoreError::WrongExpectedVersion { actual: a, expected: e, .. }) => {
+                Err(StoreError::WrongExpectedVersion {
+                    actual: a,
+                    expected: e,
+                    ..
+                }) => {
                     assert_eq!((a, e), (actual, expected));
                 }
                 other => panic!("{expected:?} at {actual}: {other:?}"),
@@ -250,9 +271,16 @@ mod tests {
             schema_version: 1,
             data: serde_json::json!({}),
         };
+        let id = event.event_id;
         let refused = validate_append("s", &[event.clone(), event.clone()]);
-        assert!(matches!(refused, Err(StoreError::DuplicateEvent { event_id }) if event_id == event.event_id));
-        assert!(matches!(validate_append("s", &[]), Err(StoreError::Invalid(_))));
-        assert!(matches!(validate_append("", &[event]), Err(StoreError::Invalid(_))));
+        assert!(matches!(refused, Err(StoreError::DuplicateEvent { event_id }) if event_id == id));
+        assert!(matches!(
+            validate_append("s", &[]),
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            validate_append("", &[event]),
+            Err(StoreError::Invalid(_))
+        ));
     }
 }

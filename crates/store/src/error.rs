@@ -9,7 +9,11 @@ use crate::{ExpectedVersion, Version};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, expected {expected:?}")]
-    WrongExpectedVersion { stream: String, expected: ExpectedVersion, actual: Version },
+    WrongExpectedVersion {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: Version,
+    },
     /// An event with this id is already stored, or was given twice in one append; nothing
     /// was stored. A retried append whose first attempt did commit ends here.
     #[error("event {event_id} is already stored")]

@@ -13,7 +13,7 @@
 //! | 5 | `position` | decimal |
 //! | 6 | `event_type` | as given |
 //! | 7 | `schema_version` | decimal |
-//! | 8 | `recorded_at` | RFC 3339 in UTC, six fractional digits, `Z` (`2025-01-31T09:05:00.000042Z`) |
+//! | 8 | `recorded_at` | RFC 3339, UTC, 6 fractional digits, `Z`: `2025-01-31T09:05:00.000042Z` |
 //! | 9 | `actor` | as given |
 //! | 10 | `correlation_id` | hyphenated lowercase UUID |
 //! | 11 | `causation_id` | hyphenated lowercase UUID; empty when absent |
@@ -173,7 +173,10 @@ pub enum BreakReason {
     /// Positions must grow with versions.
     PositionNotIncreasing { previous: Position },
     /// `prev_hash` does not name the previous event's hash.
-    BrokenLink { expected: Option<String>, found: Option<String> },
+    BrokenLink {
+        expected: Option<String>,
+        found: Option<String>,
+    },
     /// The stored hash is not the hash of the event's fields: something was altered.
     HashMismatch { stored: String, computed: String },
 }
@@ -208,7 +211,11 @@ pub fn verify_chain(events: &[RecordedEvent]) -> Result<(), ChainBreak> {
     let mut previous: Option<&RecordedEvent> = None;
 
     for (i, event) in events.iter().enumerate() {
-        let brk = |reason| ChainBreak { version: event.version, position: event.position, reason };
+        let brk = |reason| ChainBreak {
+            version: event.version,
+            position: event.position,
+            reason,
+        };
 
         if let Some(first) = events.first() {
             if event.stream_id != first.stream_id {
@@ -232,7 +239,10 @@ pub fn verify_chain(events: &[RecordedEvent]) -> Result<(), ChainBreak> {
         let expected_link = previous.map(|prev| prev.hash.clone());
         if event.prev_hash != expected_link {
             let found = event.prev_hash.clone();
-            return Err(brk(BreakReason::BrokenLink { expected: expected_link, found }));
+            return Err(brk(BreakReason::BrokenLink {
+                expected: expected_link,
+                found,
+            }));
         }
 
         let data = canonical_json(&event.data);
@@ -274,9 +284,39 @@ mod tests {
     fn canonical_json_is_compact_with_sorted_keys() {
         let value = json!({"z": 1, "a": [true, null, 1.5, "é\"\n"], "M": {"b": {}, "a": []}});
         let text = canonical_json(&value);
-        assert_eq!(text, r#"{"M":{"a":[],"b":{}},"a":[true,null,1.5,"é\"\n"],"z":1}"#);
+        assert_eq!(
+            text,
+            r#"{"M":{"a":[],"b":{}},"a":[true,null,1.5,"é\"\n"],"z":1}"#
+        );
         let reparsed: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(canonical_json(&reparsed), text);
+    }
+
+    #[test]
+    fn canonical_text_survives_parsing() {
+        // The stores parse the stored text and hash its canonical form again: any float
+        // that does not come back bit for bit would make a sound event look altered.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let mut floats = vec![
+            0.1,
+            1.0 / 3.0,
+            2.2250738585072014e-308,
+            f64::MAX,
+            5e-324,
+            -0.0,
+        ];
+        floats.extend(
+            (0..200_000)
+                .map(|_| f64::from_bits(rng.random()))
+                .filter(|f| f.is_finite()),
+        );
+        for float in floats {
+            let value = json!({"amount": float, "list": [float]});
+            let text = canonical_json(&value);
+            let reparsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(canonical_json(&reparsed), text, "{float:e}");
+        }
     }
 
     #[test]
@@ -295,18 +335,54 @@ mod tests {
         let base = event_hash(&fields(data));
         let other = Uuid::new_v4();
         let variants: Vec<HashedFields<'_>> = vec![
-            HashedFields { prev_hash: Some("00"), ..fields(data) },
-            HashedFields { event_id: other, ..fields(data) },
-            HashedFields { stream_id: "claim-RC-2025-000002", ..fields(data) },
-            HashedFields { version: 2, ..fields(data) },
-            HashedFields { position: 43, ..fields(data) },
-            HashedFields { event_type: "ClaimClosed", ..fields(data) },
-            HashedFields { schema_version: 2, ..fields(data) },
-            HashedFields { recorded_at: "2025-01-31T09:05:00.000043Z".parse().unwrap(), ..fields(data) },
-            HashedFields { actor: "agent:x", ..fields(data) },
-            HashedFields { correlation_id: other, ..fields(data) },
-            HashedFields { causation_id: Some(other), ..fields(data) },
-            HashedFields { data: r#"{"subject":"nam"}"#, ..fields(data) },
+            HashedFields {
+                prev_hash: Some("00"),
+                ..fields(data)
+            },
+            HashedFields {
+                event_id: other,
+                ..fields(data)
+            },
+            HashedFields {
+                stream_id: "claim-RC-2025-000002",
+                ..fields(data)
+            },
+            HashedFields {
+                version: 2,
+                ..fields(data)
+            },
+            HashedFields {
+                position: 43,
+                ..fields(data)
+            },
+            HashedFields {
+                event_type: "ClaimClosed",
+                ..fields(data)
+            },
+            HashedFields {
+                schema_version: 2,
+                ..fields(data)
+            },
+            HashedFields {
+                recorded_at: "2025-01-31T09:05:00.000043Z".parse().unwrap(),
+                ..fields(data)
+            },
+            HashedFields {
+                actor: "agent:x",
+                ..fields(data)
+            },
+            HashedFields {
+                correlation_id: other,
+                ..fields(data)
+            },
+            HashedFields {
+                causation_id: Some(other),
+                ..fields(data)
+            },
+            HashedFields {
+                data: r#"{"subject":"nam"}"#,
+                ..fields(data)
+            },
         ];
         for variant in variants {
             assert_ne!(event_hash(&variant), base, "{variant:?}");
@@ -317,8 +393,16 @@ mod tests {
     fn length_prefixes_keep_fields_apart() {
         // Moving a character from one field to the next must change the hash.
         let data = r#"{}"#;
-        let a = HashedFields { stream_id: "ab", event_type: "c", ..fields(data) };
-        let b = HashedFields { stream_id: "a", event_type: "bc", ..fields(data) };
+        let a = HashedFields {
+            stream_id: "ab",
+            event_type: "c",
+            ..fields(data)
+        };
+        let b = HashedFields {
+            stream_id: "a",
+            event_type: "bc",
+            ..fields(data)
+        };
         assert_ne!(event_hash(&a), event_hash(&b));
     }
 
@@ -360,7 +444,10 @@ mod tests {
         events[2].data = json!({"n": 99});
         let brk = verify_chain(&events).unwrap_err();
         assert_eq!((brk.version, brk.position), (3, 30));
-        assert!(matches!(brk.reason, BreakReason::HashMismatch { .. }), "{brk}");
+        assert!(
+            matches!(brk.reason, BreakReason::HashMismatch { .. }),
+            "{brk}"
+        );
     }
 
     #[test]
@@ -381,7 +468,10 @@ mod tests {
         events[1].hash = event_hash(&HashedFields::of(&events[1], &data));
         let brk = verify_chain(&events).unwrap_err();
         assert_eq!(brk.version, 3);
-        assert!(matches!(brk.reason, BreakReason::BrokenLink { .. }), "{brk}");
+        assert!(
+            matches!(brk.reason, BreakReason::BrokenLink { .. }),
+            "{brk}"
+        );
     }
 
     #[test]
@@ -396,6 +486,11 @@ mod tests {
         let mut events = chain(2);
         events[1].stream_id = "other".to_owned();
         let brk = verify_chain(&events).unwrap_err();
-        assert_eq!(brk.reason, BreakReason::OtherStream { stream_id: "other".to_owned() });
+        assert_eq!(
+            brk.reason,
+            BreakReason::OtherStream {
+                stream_id: "other".to_owned()
+            }
+        );
     }
 }

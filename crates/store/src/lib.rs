@@ -4,7 +4,8 @@
 //!
 //! - **Atomic, checked appends.** [`EventStore::append`] stores all of its events or none,
 //!   only if the stream is at the expected version, and reports success only once the
-//!   transaction has committed.
+//!   transaction has committed. An event id is stored at most once
+//!   ([`StoreError::DuplicateEvent`]), so a retried append cannot store an event twice.
 //! - **Gap-free global order.** Positions are assigned in commit order: a reader that has
 //!   seen position `P` never later meets a committed event below `P`.
 //! - **A hash chain per stream.** Every event carries the hash of its stream's previous event
@@ -14,6 +15,10 @@
 //!   one transaction ([`ReadModelTx::commit`]), so a restart neither skips nor repeats.
 //!
 //! The store knows events, streams and documents; it knows nothing of claims.
+//!
+//! How each backend keeps these promises is told at the top of its module
+//! (`src/sqlite/mod.rs`, `src/postgres/mod.rs`). With the `testing` feature,
+//! `claimdesk_store::testing` gives fresh stores for tests, this crate's and other crates'.
 
 pub mod event;
 pub mod hash;
@@ -34,7 +39,9 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 pub use error::StoreError;
-pub use event::{AppendResult, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent, Version};
+pub use event::{
+    AppendResult, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent, Version,
+};
 pub use postgres::PostgresStore;
 pub use read_model::{Document, ProjectionId, ReadModelTx, ReadModels};
 pub use services::Services;
@@ -58,8 +65,11 @@ pub trait EventStore: Send + Sync {
     async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Up to `limit` events with a position strictly above `after`, in global order.
-    async fn read_all(&self, after: Position, limit: usize)
-        -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// The position of the last committed event (`0` when the store is empty).
     async fn head(&self) -> Result<Position, StoreError>;

@@ -114,7 +114,10 @@ impl Pending {
 
     pub(crate) fn delete(&mut self, collection: &str, key: &str) {
         let (collection, key) = (collection.to_owned(), key.to_owned());
-        let change = Change::Delete { collection: collection.clone(), key: key.clone() };
+        let change = Change::Delete {
+            collection: collection.clone(),
+            key: key.clone(),
+        };
         self.changes.insert((collection, key), change);
     }
 
@@ -124,10 +127,16 @@ impl Pending {
 }
 
 /// Refuses a commit that would move a checkpoint backwards.
-pub(crate) fn check_move(projection: &ProjectionId, from: Position, to: Position) -> Result<(), StoreError> {
+pub(crate) fn check_move(
+    projection: &ProjectionId,
+    from: Position,
+    to: Position,
+) -> Result<(), StoreError> {
     if to < from {
         let name = &projection.name;
-        return Err(StoreError::Invalid(format!("checkpoint of {name} cannot go back from {from} to {to}")));
+        return Err(StoreError::Invalid(format!(
+            "checkpoint of {name} cannot go back from {from} to {to}"
+        )));
     }
     Ok(())
 }

@@ -54,7 +54,9 @@ impl Deref for TestSqlite {
 pub async fn sqlite() -> TestSqlite {
     let folder = tempfile::tempdir().expect("a temporary folder for the test store");
     let url = format!("sqlite://{}", folder.path().join("store.db").display());
-    let store = SqliteStore::connect(&url).await.expect("a fresh SQLite store");
+    let store = SqliteStore::connect(&url)
+        .await
+        .expect("a fresh SQLite store");
     TestSqlite { store, folder }
 }
 
@@ -108,7 +110,10 @@ pub async fn postgres() -> Option<TestPostgres> {
     let server = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a PostgreSQL URL");
     let database = format!("claimdesk_test_{}", uuid::Uuid::new_v4().simple());
 
-    let mut conn = server.connect().await.expect("a connection to DATABASE_URL");
+    let mut conn = server
+        .connect()
+        .await
+        .expect("a connection to DATABASE_URL");
     sqlx::query(&format!("CREATE DATABASE \"{database}\""))
         .execute(&mut conn)
         .await
@@ -116,7 +121,11 @@ pub async fn postgres() -> Option<TestPostgres> {
     conn.close().await.ok();
 
     match PostgresStore::connect_with(server.clone().database(&database)).await {
-        Ok(store) => Some(TestPostgres { store, server, database }),
+        Ok(store) => Some(TestPostgres {
+            store,
+            server,
+            database,
+        }),
         Err(e) => {
             drop_database(&server, &database);
             panic!("connecting to the test database {database}: {e}");
@@ -130,7 +139,10 @@ fn drop_database(server: &PgConnectOptions, database: &str) -> Option<()> {
     let server = server.clone();
     let sql = format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
     let dropping = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
         runtime.block_on(async {
             let mut conn = server.connect().await.ok()?;
             sqlx::query(&sql).execute(&mut conn).await.ok()?;

@@ -10,7 +10,7 @@ use axum::Json;
 use chrono::{DateTime, Datelike, Utc};
 use claimdesk_claims::handler::{execute, CommandError};
 use claimdesk_domain::{
-    Attachment, ClaimCommand, ClaimStatus, DomainError, Timestamp,
+    Attachment, ClaimCommand, ClaimStatus, Contact, DomainError, Language, Timestamp,
 };
 use claimdesk_projections::{claim_detail, claim_history};
 use claimdesk_store::{Metadata, Position};
@@ -20,19 +20,44 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::app::AppState;
-use crate::auth::{new_secret, ClaimAccess, ClientIp};
-use crate::extract::ReqJson;
+use crate::auth::{new_secret, ClaimAccess};
+use crate::extract::{ClientIp, ReqJson};
 use crate::i18n::Lang;
 use crate::problem::{ApiError, FieldError};
+use crate::ratelimit::ip_key;
 use crate::reference::Reference;
 use crate::routing::Routing;
-use crate::validate::{validate_filing, FilingRequest};
+use crate::validate::{validate_filing, FilingRequest, Profile, ValidContact};
 use crate::{captcha, number};
 
 /// How long a client waits at most for the read models to show its own write.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(5);
 /// How long a claim's access token lasts.
 const CLAIM_TOKEN_TTL: chrono::Duration = chrono::Duration::hours(2);
+
+pub(crate) fn language(lang: Lang) -> Language {
+    match lang {
+        Lang::Fr => Language::Fr,
+        Lang::Ar => Language::Ar,
+    }
+}
+
+fn contact(valid: &ValidContact) -> Contact {
+    Contact {
+        profile: match valid.profile {
+            Profile::NaturalPerson => claimdesk_domain::Profile::NaturalPerson,
+            Profile::LegalPerson => claimdesk_domain::Profile::LegalPerson,
+        },
+        email: valid.email.clone(),
+        company_name: valid.company_name.clone(),
+        last_name: valid.last_name.clone(),
+        first_name: valid.first_name.clone(),
+        phone: valid.phone.clone(),
+        address: valid.address.clone(),
+        city: valid.city.clone(),
+        country: valid.country.clone(),
+    }
+}
 
 pub(crate) fn timestamp(at: DateTime<Utc>) -> Timestamp {
     Timestamp::from_micros(at.timestamp_micros())
@@ -41,7 +66,10 @@ pub(crate) fn timestamp(at: DateTime<Utc>) -> Timestamp {
 /// Waits until the read models show `position`, so the client reads its own write.
 pub(crate) async fn settle(state: &AppState, position: Position) {
     if !state.projections.wait_for(position, READ_YOUR_WRITES).await {
-        tracing::warn!(position, "read models are behind; the response may precede them");
+        tracing::warn!(
+            position,
+            "read models are behind; the response may precede them"
+        );
     }
 }
 
@@ -111,15 +139,11 @@ pub async fn file(
 ) -> Result<Response, ApiError> {
     let filing = validate_filing(&request, lang).map_err(ApiError::Validation)?;
     let files = attachments(&state, &filing.attachments, "claim.attachments", lang).await?;
-    let Some(answer) = request.captcha.as_ref() else {
-        let error = FieldError::new("captcha.answer", "required", lang);
-        return Err(ApiError::Validation(vec![error]));
-    };
+    let answer = filing.captcha(lang).map_err(ApiError::Validation)?;
 
     let now = state.clock.now();
-    let hash = captcha::answer_hash(answer.answer.as_deref().unwrap_or_default());
-    let id = answer.id.as_deref().unwrap_or_default();
-    if !state.store.captcha_consume(id, &hash, now).await? {
+    let hash = captcha::answer_hash(&answer.answer);
+    if !state.store.captcha_consume(&answer.id, &hash, now).await? {
         return Err(ApiError::CaptchaInvalid);
     }
 
@@ -137,14 +161,14 @@ pub async fn file(
         let command = |_: &_| ClaimCommand::File {
             number: number.clone(),
             at: timestamp(now),
-            language: filing.language,
+            language: language(filing.language),
             theme: filing.theme.clone(),
             filing_place: filing.filing_place.clone(),
             subject: filing.subject.clone(),
             request_number: filing.request_number.clone(),
             message: filing.message.clone(),
             attachments: files.clone(),
-            contact: filing.contact.clone(),
+            contact: contact(&filing.contact),
             entity: route.entity.clone(),
             rule: route.rule.clone(),
         };
@@ -158,7 +182,9 @@ pub async fn file(
         }
     }
     let Some((number, done)) = outcome else {
-        return Err(ApiError::internal("three claim numbers in a row were taken"));
+        return Err(ApiError::internal(
+            "three claim numbers in a row were taken",
+        ));
     };
     tracing::Span::current().record("claim", number.as_str());
     tracing::info!(entity = %route.entity, "claim filed");
@@ -177,7 +203,10 @@ pub async fn file(
 }
 
 /// Checks a filing body for the wizard's steps: 204, or 422 with the field errors.
-pub async fn validate(lang: Lang, ReqJson(request): ReqJson<FilingRequest>) -> Result<StatusCode, ApiError> {
+pub async fn validate(
+    lang: Lang,
+    ReqJson(request): ReqJson<FilingRequest>,
+) -> Result<StatusCode, ApiError> {
     validate_filing(&request, lang).map_err(ApiError::Validation)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -216,8 +245,10 @@ pub async fn access(
     ReqJson(request): ReqJson<AccessRequest>,
 ) -> Result<Response, ApiError> {
     let now = std::time::Instant::now();
-    if let Some(retry_after) = state.access_failures.blocked(&ip.to_string(), now) {
-        return Err(ApiError::TooManyRequests { retry_after_secs: retry_after.as_secs().max(1) });
+    if let Some(retry_after) = state.access_failures.blocked(&ip_key(ip), now) {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: retry_after.as_secs().max(1),
+        });
     }
     let mut errors = Vec::new();
     let number = request.number.as_deref().map(str::trim).unwrap_or_default();
@@ -237,10 +268,12 @@ pub async fn access(
         None => None,
     };
     let matches = found.as_ref().is_some_and(|doc| {
-        doc["contact"]["email"].as_str().is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
+        doc["contact"]["email"]
+            .as_str()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
     });
     let Some(doc) = found.filter(|_| matches) else {
-        state.access_failures.record(&ip.to_string(), now);
+        state.access_failures.record(&ip_key(ip), now);
         return Err(ApiError::NotFound);
     };
     let number = doc["number"].as_str().unwrap_or_default().to_owned();
@@ -250,25 +283,41 @@ pub async fn access(
     Ok(Json(json!({"token": token, "expires_at": expires_at})).into_response())
 }
 
-pub(crate) async fn detail_document(state: &AppState, number: &str) -> Result<Option<Value>, ApiError> {
+pub(crate) async fn detail_document(
+    state: &AppState,
+    number: &str,
+) -> Result<Option<Value>, ApiError> {
     let Some(id) = state.projections.id(claim_detail::ClaimDetail::NAME) else {
-        return Err(ApiError::internal("the claim detail projection is not running"));
+        return Err(ApiError::internal(
+            "the claim detail projection is not running",
+        ));
     };
-    let doc = state.store.get(id, claim_detail::COLLECTION, number).await?;
+    let doc = state
+        .store
+        .get(id, claim_detail::COLLECTION, number)
+        .await?;
     Ok(doc.map(|d| d.body))
 }
 
 pub(crate) async fn history_document(state: &AppState, number: &str) -> Result<Value, ApiError> {
     let Some(id) = state.projections.id(claim_history::ClaimHistory::NAME) else {
-        return Err(ApiError::internal("the claim history projection is not running"));
+        return Err(ApiError::internal(
+            "the claim history projection is not running",
+        ));
     };
-    let doc = state.store.get(id, claim_history::COLLECTION, number).await?;
-    Ok(doc.map(|d| d.body).unwrap_or_else(|| json!({"entries": []})))
+    let doc = state
+        .store
+        .get(id, claim_history::COLLECTION, number)
+        .await?;
+    Ok(doc
+        .map(|d| d.body)
+        .unwrap_or_else(|| json!({"entries": []})))
 }
 
 /// The allowed client actions for a status, as the domain decides them.
 fn actions(status: &Value) -> Value {
-    let status: ClaimStatus = serde_json::from_value(status.clone()).unwrap_or(ClaimStatus::Pending);
+    let status: ClaimStatus =
+        serde_json::from_value(status.clone()).unwrap_or(ClaimStatus::Pending);
     let actions = claimdesk_domain::Actions::for_status(status);
     let mut names = Vec::new();
     if actions.message {
@@ -299,9 +348,9 @@ pub(crate) fn render_detail(doc: &Value, lang: Lang) -> Value {
     let reference = Reference::load();
     let code = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let status = code(&doc["status"]);
-    let entity = doc["entity"].as_str().map(|e| {
-        json!({"code": e, "label": Routing::load().label(e, lang)})
-    });
+    let entity = doc["entity"]
+        .as_str()
+        .map(|e| json!({"code": e, "label": Routing::load().label(e, lang)}));
     json!({
         "number": doc["number"],
         "filed_at": doc["filed_at"],
@@ -344,12 +393,19 @@ fn client_actor(actor: &Value, lang: Lang) -> Value {
 }
 
 pub(crate) fn render_history(doc: &Value, lang: Lang, staff_view: bool) -> Value {
-    let entries = doc["entries"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let entries = doc["entries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     json!(entries
         .iter()
         .map(|e| {
             let kind = e["kind"].as_str().unwrap_or_default();
-            let actor = if staff_view { e["actor"].clone() } else { client_actor(&e["actor"], lang) };
+            let actor = if staff_view {
+                e["actor"].clone()
+            } else {
+                client_actor(&e["actor"], lang)
+            };
             json!({
                 "at": e["at"],
                 "kind": kind,
@@ -372,7 +428,9 @@ pub async fn detail(
     lang: Lang,
     access: ClaimAccess,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &access.number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(render_detail(&doc, lang)))
 }
 
@@ -393,14 +451,24 @@ pub async fn attachment(
     access: ClaimAccess,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
-    let files = doc["files"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let file = files.iter().find(|f| f["id"] == json!(id)).ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &access.number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let files = doc["files"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let file = files
+        .iter()
+        .find(|f| f["id"] == json!(id))
+        .ok_or(ApiError::NotFound)?;
     let sha256 = file["sha256"].as_str().unwrap_or_default();
     let filename = file["filename"].as_str().unwrap_or("attachment");
-    let media_type = file["media_type"].as_str().unwrap_or("application/octet-stream");
+    let media_type = file["media_type"]
+        .as_str()
+        .unwrap_or("application/octet-stream");
 
-    let content = state.blobs.open(sha256).await.map_err(ApiError::internal)?;
+    let content = state.blobs.open(sha256).await?;
     let stream = tokio_util::io::ReaderStream::new(content);
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
@@ -417,7 +485,10 @@ pub async fn attachment(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(response)
 }
 
@@ -425,7 +496,13 @@ pub async fn attachment(
 fn content_disposition(filename: &str) -> HeaderValue {
     let fallback: String = filename
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut encoded = String::new();
     for byte in filename.bytes() {

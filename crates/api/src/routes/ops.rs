@@ -30,7 +30,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let ready = statuses
         .iter()
         .all(|s| s.failing.is_none() && head.saturating_sub(s.position) <= READY_LAG);
-    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = json!({"ready": ready, "store": "reachable", "head": head, "projections": statuses});
     (code, Json(body)).into_response()
 }
@@ -53,7 +57,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             s.name, s.version, s.position
         ));
     }
-    out.push_str("# HELP claimdesk_projection_failing 1 while a projection is stopped at an event.\n");
+    out.push_str(
+        "# HELP claimdesk_projection_failing 1 while a projection is stopped at an event.\n",
+    );
     out.push_str("# TYPE claimdesk_projection_failing gauge\n");
     for s in &statuses {
         let failing = u8::from(s.failing.is_some());

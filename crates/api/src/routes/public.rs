@@ -1,5 +1,6 @@
 //! Reference data, captchas and uploads: what the filing wizard needs before filing.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,7 +26,10 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiE
     let fixed = state.settings.captcha_fixed_answer.as_deref();
     let new = captcha::new_captcha(fixed);
     let expires_at = state.clock.now() + captcha::ttl();
-    state.store.captcha_insert(&new.id, &new.answer_hash, expires_at).await?;
+    state
+        .store
+        .captcha_insert(&new.id, &new.answer_hash, expires_at)
+        .await?;
     let body = json!({"id": new.id, "image": new.png_data_url, "expires_at": expires_at});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -35,8 +39,9 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiE
 pub async fn upload(
     State(state): State<AppState>,
     lang: Lang,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    let mut multipart = multipart?;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
@@ -69,5 +74,7 @@ pub async fn upload(
         });
         return Ok((StatusCode::CREATED, Json(body)).into_response());
     }
-    Err(ApiError::Validation(vec![FieldError::new("file", "required", lang)]))
+    Err(ApiError::Validation(vec![FieldError::new(
+        "file", "required", lang,
+    )]))
 }

@@ -36,7 +36,11 @@ impl EventStore for PostgresStore {
         tx.commit().await?;
 
         self.notify(appended.position);
-        debug!(version = appended.version, position = appended.position, "appended");
+        debug!(
+            version = appended.version,
+            position = appended.position,
+            "appended"
+        );
         Ok(appended)
     }
 
@@ -118,10 +122,14 @@ pub(super) async fn append_in(
     .fetch_optional(&mut *conn)
     .await?;
     let tip = match tip {
-        Some((version, hash)) => {
-            StreamTip { version: from_sql(version, "a stream version")?, hash: Some(hash) }
-        }
-        None => StreamTip { version: 0, hash: None },
+        Some((version, hash)) => StreamTip {
+            version: from_sql(version, "a stream version")?,
+            hash: Some(hash),
+        },
+        None => StreamTip {
+            version: 0,
+            hash: None,
+        },
     };
     codec::check_expected(stream, expected, tip.version)?;
 
@@ -132,7 +140,10 @@ pub(super) async fn append_in(
         insert(conn, row).await?;
     }
 
-    Ok(AppendResult { version, position: last_position })
+    Ok(AppendResult {
+        version,
+        position: last_position,
+    })
 }
 
 async fn insert(conn: &mut PgConnection, row: &codec::Prepared) -> Result<(), StoreError> {

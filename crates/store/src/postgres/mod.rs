@@ -72,7 +72,9 @@ pub struct PostgresStore {
 impl fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The connect options hold the password: show the pool's size only.
-        f.debug_struct("PostgresStore").field("connections", &self.pool.size()).finish()
+        f.debug_struct("PostgresStore")
+            .field("connections", &self.pool.size())
+            .finish()
     }
 }
 
@@ -100,7 +102,10 @@ impl PostgresStore {
         info!(head, "PostgreSQL store ready");
 
         let (appended, _) = watch::channel(head);
-        Ok(PostgresStore { pool, appended: Arc::new(appended) })
+        Ok(PostgresStore {
+            pool,
+            appended: Arc::new(appended),
+        })
     }
 
     /// The pool, for the service's other tables in the same database and for tests.

@@ -66,19 +66,25 @@ impl ReadModels for PostgresStore {
         collection: &str,
         partition: Option<&str>,
     ) -> Result<Vec<Document>, StoreError> {
-        // `$4 IS NULL` lists the whole collection; NULL sort keys come last, as on SQLite.
+        // One statement per case, so that a partition's listing is served by the
+        // `documents_listing` index without a generic `IS NULL OR` filter. Absent sort keys
+        // come last, as on SQLite.
+        let filter = match partition {
+            Some(_) => "AND partition_key = $4 ORDER BY sort_key ASC NULLS LAST, doc_key ASC",
+            None => "ORDER BY sort_key ASC NULLS LAST, doc_key ASC",
+        };
         let sql = format!(
             "{SELECT_DOCUMENTS} WHERE projection = $1 AND projection_version = $2 \
-             AND collection = $3 AND ($4::text IS NULL OR partition_key = $4) \
-             ORDER BY sort_key ASC NULLS LAST, doc_key ASC"
+             AND collection = $3 {filter}"
         );
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(&projection.name)
             .bind(i64::from(projection.version))
-            .bind(collection)
-            .bind(partition)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(collection);
+        if let Some(partition) = partition {
+            query = query.bind(partition);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(decode).collect()
     }
 
@@ -86,7 +92,8 @@ impl ReadModels for PostgresStore {
     async fn drop_projection(&self, projection: &ProjectionId) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for table in ["documents", "checkpoints"] {
-            let sql = format!("DELETE FROM {table} WHERE projection = $1 AND projection_version = $2");
+            let sql =
+                format!("DELETE FROM {table} WHERE projection = $1 AND projection_version = $2");
             sqlx::query(&sql)
                 .bind(&projection.name)
                 .bind(i64::from(projection.version))
@@ -127,7 +134,12 @@ impl ReadModelTx for PostgresReadModelTx {
     }
 
     async fn commit(self: Box<Self>, to: Position) -> Result<(), StoreError> {
-        let PostgresReadModelTx { store, projection, from, pending } = *self;
+        let PostgresReadModelTx {
+            store,
+            projection,
+            from,
+            pending,
+        } = *self;
         commit_unit(&store, &projection, from, to, pending).await
     }
 }
@@ -151,7 +163,9 @@ async fn commit_unit(
     let mut tx = store.pool.begin().await?;
     if !move_checkpoint(&mut tx, projection, from, to).await? {
         debug!("checkpoint moved by another worker");
-        return Err(StoreError::CheckpointMoved { projection: projection.name.clone() });
+        return Err(StoreError::CheckpointMoved {
+            projection: projection.name.clone(),
+        });
     }
     for change in pending.into_changes() {
         apply(&mut tx, projection, change).await?;

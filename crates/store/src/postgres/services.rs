@@ -149,11 +149,14 @@ impl Services for PostgresStore {
                 request_hash,
                 &row.try_get::<String, _>("request_hash")?,
                 &row.try_get::<String, _>("status")?,
-                row.try_get::<Option<i32>, _>("response_status")?.map(i64::from),
+                row.try_get::<Option<i32>, _>("response_status")?
+                    .map(i64::from),
                 row.try_get("response_body")?,
             );
         }
-        Err(StoreError::Invalid(format!("idempotency key {scope}/{key} keeps changing")))
+        Err(StoreError::Invalid(format!(
+            "idempotency key {scope}/{key} keeps changing"
+        )))
     }
 
     async fn idempotency_complete(
@@ -175,14 +178,17 @@ impl Services for PostgresStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Invalid(format!("idempotency key {scope}/{key} is not started")));
+            return Err(StoreError::Invalid(format!(
+                "idempotency key {scope}/{key} is not started"
+            )));
         }
         Ok(())
     }
 
     async fn idempotency_abandon(&self, scope: &str, key: &str) -> Result<(), StoreError> {
         sqlx::query(
-            "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND status = 'started'",
+            "DELETE FROM idempotency_keys \
+             WHERE scope = $1 AND idem_key = $2 AND status = 'started'",
         )
         .bind(scope)
         .bind(key)

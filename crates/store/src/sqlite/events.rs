@@ -38,13 +38,20 @@ impl EventStore for SqliteStore {
         tx.commit().await?;
 
         self.notify(appended.position);
-        debug!(version = appended.version, position = appended.position, "appended");
+        debug!(
+            version = appended.version,
+            position = appended.position,
+            "appended"
+        );
         Ok(appended)
     }
 
     async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedEvent>, StoreError> {
         let sql = format!("{SELECT_EVENTS} WHERE stream_id = ? ORDER BY version");
-        let rows = sqlx::query(&sql).bind(stream).fetch_all(&self.reader).await?;
+        let rows = sqlx::query(&sql)
+            .bind(stream)
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(decode).collect()
     }
 
@@ -108,7 +115,9 @@ pub(super) async fn append_in(
             .fetch_optional(&mut *conn)
             .await?;
         if found.is_some() {
-            return Err(StoreError::DuplicateEvent { event_id: event.event_id });
+            return Err(StoreError::DuplicateEvent {
+                event_id: event.event_id,
+            });
         }
     }
 
@@ -119,10 +128,14 @@ pub(super) async fn append_in(
     .fetch_optional(&mut *conn)
     .await?;
     let tip = match tip {
-        Some((version, hash)) => {
-            StreamTip { version: from_sql(version, "a stream version")?, hash: Some(hash) }
-        }
-        None => StreamTip { version: 0, hash: None },
+        Some((version, hash)) => StreamTip {
+            version: from_sql(version, "a stream version")?,
+            hash: Some(hash),
+        },
+        None => StreamTip {
+            version: 0,
+            hash: None,
+        },
     };
     codec::check_expected(stream, expected, tip.version)?;
 
@@ -133,7 +146,10 @@ pub(super) async fn append_in(
         insert(conn, row).await?;
     }
 
-    Ok(AppendResult { version, position: last_position })
+    Ok(AppendResult {
+        version,
+        position: last_position,
+    })
 }
 
 async fn insert(conn: &mut SqliteConnection, row: &codec::Prepared) -> Result<(), StoreError> {
@@ -163,7 +179,8 @@ async fn insert(conn: &mut SqliteConnection, row: &codec::Prepared) -> Result<()
 
 fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let position: i64 = row.try_get("position")?;
-    let corrupt = |what: String| StoreError::Corrupt(format!("event at position {position}: {what}"));
+    let corrupt =
+        |what: String| StoreError::Corrupt(format!("event at position {position}: {what}"));
     let uuid = |column: &str, text: String| {
         Uuid::parse_str(&text).map_err(|e| corrupt(format!("{column} {text:?} ({e})")))
     };
@@ -184,7 +201,9 @@ fn decode(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         recorded_at,
         actor: row.try_get("actor")?,
         correlation_id: uuid("correlation_id", row.try_get("correlation_id")?)?,
-        causation_id: causation_id.map(|id| uuid("causation_id", id)).transpose()?,
+        causation_id: causation_id
+            .map(|id| uuid("causation_id", id))
+            .transpose()?,
         data: row.try_get("data")?,
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,

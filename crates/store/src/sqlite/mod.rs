@@ -63,7 +63,9 @@ pub struct SqliteStore {
 
 impl fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqliteStore").field("readers", &self.reader.size()).finish()
+        f.debug_struct("SqliteStore")
+            .field("readers", &self.reader.size())
+            .finish()
     }
 }
 
@@ -105,7 +107,11 @@ impl SqliteStore {
         info!(head, in_memory, "SQLite store ready");
 
         let (appended, _) = watch::channel(head);
-        Ok(SqliteStore { writer, reader, appended: Arc::new(appended) })
+        Ok(SqliteStore {
+            writer,
+            reader,
+            appended: Arc::new(appended),
+        })
     }
 
     /// The writing pool (one connection), for the service's other tables and for tests.
@@ -150,7 +156,9 @@ impl SqliteStore {
 }
 
 fn single_connection() -> SqlitePoolOptions {
-    SqlitePoolOptions::new().max_connections(1).acquire_timeout(WRITE_WAIT)
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(WRITE_WAIT)
 }
 
 /// The database part and the query of a `sqlite:` URL.
@@ -167,7 +175,10 @@ fn create_folder(file: &Path) -> Result<(), StoreError> {
         return Ok(());
     };
     std::fs::create_dir_all(folder).map_err(|e| {
-        StoreError::Invalid(format!("cannot create the folder {}: {e}", folder.display()))
+        StoreError::Invalid(format!(
+            "cannot create the folder {}: {e}",
+            folder.display()
+        ))
     })
 }
 
@@ -184,11 +195,45 @@ fn from_micros(micros: i64) -> Result<DateTime<Utc>, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::EventStore;
+
+    #[tokio::test]
+    async fn open_creates_the_file_and_its_folders() {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("data/nested/claims.db");
+        let url = format!("sqlite://{}", file.display());
+
+        let store = crate::open(&url).await.unwrap();
+        assert!(file.is_file());
+        let md = crate::Metadata {
+            actor: "system".to_owned(),
+            correlation_id: uuid::Uuid::new_v4(),
+            causation_id: None,
+        };
+        let event = crate::NewEvent {
+            event_id: uuid::Uuid::new_v4(),
+            event_type: "Noted".to_owned(),
+            schema_version: 1,
+            data: serde_json::json!({}),
+        };
+        store
+            .append("s", crate::ExpectedVersion::NoStream, &md, vec![event])
+            .await
+            .unwrap();
+        drop(store);
+
+        let again = SqliteStore::connect(&url).await.unwrap();
+        assert_eq!(again.head().await.unwrap(), 1);
+        assert!(SqliteStore::connect("postgres://nowhere").await.is_err());
+    }
 
     #[test]
     fn urls() {
         assert_eq!(split_url("sqlite://data/x.db").unwrap(), ("data/x.db", ""));
-        assert_eq!(split_url("sqlite:///abs/x.db?mode=rwc").unwrap(), ("/abs/x.db", "mode=rwc"));
+        assert_eq!(
+            split_url("sqlite:///abs/x.db?mode=rwc").unwrap(),
+            ("/abs/x.db", "mode=rwc")
+        );
         assert_eq!(split_url("sqlite:x.db").unwrap(), ("x.db", ""));
         assert_eq!(split_url("sqlite::memory:").unwrap(), (":memory:", ""));
         assert!(split_url("postgres://x").is_err());
