@@ -3,6 +3,7 @@
 
 mod access;
 mod filing;
+mod lifecycle;
 mod support;
 mod uploads;
 
@@ -30,6 +31,12 @@ fn all() -> Vec<(&'static str, TestFn)> {
         access::wrong_number_or_email_is_the_same_404,
         access::a_token_opens_only_its_own_claim,
         access::repeated_failures_are_rate_limited,
+        lifecycle::a_claim_lives_its_whole_life,
+        lifecycle::an_agent_answers_and_closes_in_one_action,
+        lifecycle::roles_are_checked_on_every_agent_endpoint,
+        lifecycle::a_transfer_moves_the_claim_to_the_other_queue,
+        lifecycle::bad_input_on_actions_is_refused_and_stores_nothing,
+        lifecycle::concurrent_close_and_reopen_keep_the_invariants,
         uploads::html_disguised_as_png_is_refused,
         uploads::exactly_twenty_mebibytes_is_accepted_one_more_byte_is_not,
         uploads::chunked_upload_over_the_limit_is_refused,
@@ -52,6 +59,10 @@ fn run(backend: Backend, test: TestFn) -> Result<(), Failed> {
 }
 
 fn main() {
+    // `CLAIMDESK_LOG=debug` shows the servers' logs, for a failing test.
+    if let Ok(filter) = std::env::var("CLAIMDESK_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
+    }
     let arguments = Arguments::from_args();
     let postgres = postgres_url().is_some();
     let mut trials = Vec::new();

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
 
 pub const CAPTCHA: &str = "TEST42";
+pub const PASSWORD: &str = "correct horse battery";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -227,6 +228,35 @@ impl TestApp {
         let response = self.post("/api/v1/claims/access", &body, None).await?;
         let body = expect_json(response, StatusCode::OK).await?;
         Ok(body["token"].as_str().context("token")?.to_owned())
+    }
+
+    /// Creates a staff account directly in the store, as `claimdesk users add` does.
+    pub async fn add_user(&self, login: &str, role: &str, entity: Option<&str>) -> Result<()> {
+        let store = claimdesk_store::open(&self.config.storage.store_url()).await?;
+        let account = claimdesk_store::services::Account {
+            login: login.to_owned(),
+            role: role.to_owned(),
+            entity: entity.map(str::to_owned),
+            password_hash: claimdesk_api::accounts::hash_password(PASSWORD),
+            disabled: false,
+            created_at: chrono::Utc::now(),
+        };
+        store.account_insert(&account).await?;
+        Ok(())
+    }
+
+    /// Signs a staff account in; its bearer token.
+    pub async fn login(&self, login: &str) -> Result<String> {
+        let body = json!({"login": login, "password": PASSWORD});
+        let response = self.post("/api/v1/sessions", &body, None).await?;
+        let body = expect_json(response, StatusCode::OK).await?;
+        Ok(body["token"].as_str().context("token")?.to_owned())
+    }
+
+    /// An agent of `entity`, signed in.
+    pub async fn agent(&self, login: &str, entity: &str) -> Result<String> {
+        self.add_user(login, "agent", Some(entity)).await?;
+        self.login(login).await
     }
 
     pub async fn stop(mut self) -> Result<()> {

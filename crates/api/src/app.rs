@@ -16,6 +16,7 @@ use tower_http::trace::TraceLayer;
 use crate::clock::Clock;
 use crate::ratelimit::RateLimiter;
 use crate::routes;
+use crate::routes::{agent, claims};
 use crate::uploads::BlobStore;
 
 /// What the API needs from the server's configuration.
@@ -80,10 +81,18 @@ pub fn router(state: AppState) -> Router {
         .route("/claims/access", post(routes::claims::access))
         .route("/claims/{number}", get(routes::claims::detail))
         .route("/claims/{number}/history", get(routes::claims::history))
-        .route(
-            "/claims/{number}/attachments/{id}",
-            get(routes::claims::attachment),
-        )
+        .route("/claims/{number}/attachments/{id}", get(claims::attachment))
+        .route("/claims/{number}/messages", post(claims::post_message))
+        .route("/claims/{number}/close", post(claims::close))
+        .route("/claims/{number}/reopen", post(claims::reopen))
+        .route("/sessions", post(routes::sessions::create))
+        .route("/agent/queue", get(agent::queue))
+        .route("/agent/claims/{number}", get(agent::detail))
+        .route("/agent/claims/{number}/history", get(agent::history))
+        .route("/agent/claims/{number}/attachments/{id}", get(agent::attachment))
+        .route("/agent/claims/{number}/answer", post(agent::answer))
+        .route("/agent/claims/{number}/messages", post(agent::post_message))
+        .route("/agent/claims/{number}/transfer", post(agent::transfer))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::idempotency::middleware,

@@ -5,6 +5,7 @@
 //! answers 500 for bad input. A write is answered only after its events are stored and the
 //! read models show them.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod captcha;

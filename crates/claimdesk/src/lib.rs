@@ -1,6 +1,8 @@
-//! Wires the parts together: the store, the projections and the HTTP API.
+//! Wires the parts together: the store, the projections and the HTTP API; and the command
+//! line's work on staff accounts.
 
 pub mod config;
+pub mod users;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

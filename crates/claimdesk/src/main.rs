@@ -1,10 +1,11 @@
 //! The `claimdesk` command: `serve` runs the service, `migrate` brings the database's schema
-//! up to date.
+//! up to date, `users` manages staff accounts.
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use claimdesk::config::{ServeConfig, StorageConfig};
+use claimdesk::users::UsersCommand;
 
 #[derive(Parser)]
 #[command(name = "claimdesk", version, about = "Online claims, event-sourced")]
@@ -23,25 +24,36 @@ enum Command {
     Serve(ServeConfig),
     /// Creates or updates the database's schema, then exits.
     Migrate(StorageConfig),
+    /// Manages staff accounts: agents, auditors, analysts and administrators.
+    #[command(subcommand)]
+    Users(UsersCommand),
 }
 
-fn init_logs(json: bool) {
-    let filter = EnvFilter::try_from_env("CLAIMDESK_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+/// Starts logging. A command whose standard output is its result (`users`) logs to standard
+/// error, and only warnings unless `CLAIMDESK_LOG` says otherwise.
+fn init_logs(json: bool, output_is_result: bool) {
+    let default = if output_is_result {
+        "warn"
+    } else {
+        "info,sqlx=warn,tower_http=info"
+    };
+    let filter =
+        EnvFilter::try_from_env("CLAIMDESK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(true);
-    if json {
-        logs.json().init();
-    } else {
-        logs.init();
+    match (json, output_is_result) {
+        (true, true) => logs.json().with_writer(std::io::stderr).init(),
+        (true, false) => logs.json().init(),
+        (false, true) => logs.with_writer(std::io::stderr).init(),
+        (false, false) => logs.init(),
     }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logs(cli.log_json);
+    init_logs(cli.log_json, matches!(cli.command, Command::Users(_)));
 
     match cli.command {
         Command::Serve(config) => {
@@ -56,6 +68,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(store = %storage.store_url_for_logs(), "schema is up to date");
             Ok(())
         }
+        Command::Users(command) => claimdesk::users::run(command, &mut std::io::stdout()).await,
     }
 }
 

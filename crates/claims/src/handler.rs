@@ -24,6 +24,10 @@ pub enum CommandError {
     /// Other commands kept changing the claim; nothing was stored.
     #[error("the claim kept changing; gave up after {MAX_ATTEMPTS} attempts")]
     Contended,
+    /// Another command changed the claim's status while this one was being decided; nothing
+    /// was stored. The client should look at the claim again before deciding.
+    #[error("the claim's status changed while the command was decided")]
+    StatusChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -53,8 +57,11 @@ pub async fn load(
 
 /// Decides `command` on claim `number` and appends its events.
 ///
-/// `command` is called again with the fresh state each time the stream moved under it. A
-/// `ClaimCommand::File` expects the stream not to exist; every other command expects it to.
+/// `command` is called again with the fresh state each time the stream moved under it, as
+/// long as the claim's status is the one the command was first decided on: a command meant
+/// for a pending claim is never applied to a claim that was closed meanwhile, or a reopening
+/// to a claim someone else already reopened. A status change is [`CommandError::StatusChanged`].
+/// A `ClaimCommand::File` expects the stream not to exist; every other command expects it to.
 #[instrument(skip_all, fields(claim = %number, actor = %metadata.actor))]
 pub async fn execute(
     store: &Arc<dyn claimdesk_store::Store>,
@@ -63,8 +70,14 @@ pub async fn execute(
     command: impl Fn(&ClaimState) -> ClaimCommand,
 ) -> Result<Executed, CommandError> {
     let stream = stream_id(number);
+    let mut status_seen = None;
     for attempt in 1..=MAX_ATTEMPTS {
         let (recorded, mut state) = load(store.as_ref(), number).await?;
+        match status_seen {
+            None => status_seen = Some(state.status()),
+            Some(seen) if seen != state.status() => return Err(CommandError::StatusChanged),
+            Some(_) => {}
+        }
         let command = command(&state);
         let creating = matches!(command, ClaimCommand::File { .. });
         if recorded.is_empty() && !creating {

@@ -15,6 +15,7 @@
 //! Read models are defined under the workspace's `projections/` folder, each with a version;
 //! a new version starts empty and is filled from the first event.
 
+pub mod agent_queue;
 pub mod claim_detail;
 pub mod claim_history;
 pub mod definition;
@@ -30,5 +31,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(claim_detail::ClaimDetail::new()),
         Arc::new(claim_history::ClaimHistory::new()),
+        Arc::new(agent_queue::AgentQueue::new()),
     ]
 }

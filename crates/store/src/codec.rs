@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::hash::{canonical_json, event_hash, HashedFields};
-use crate::services::IdempotencyStart;
+use crate::services::{Account, IdempotencyStart};
 use crate::{ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent, StoreError, Version};
 
 /// The current time, truncated to the microsecond: what every backend can store exactly.
@@ -191,6 +191,33 @@ pub(crate) fn unique_as_invalid(error: sqlx::Error, what: &str) -> StoreError {
             StoreError::Invalid(format!("this {what} already exists"))
         }
         _ => StoreError::Database(error),
+    }
+}
+
+/// A login already taken is its own error; any other failure is the database's.
+pub(crate) fn unique_as_account_exists(error: sqlx::Error, login: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::AccountExists {
+            login: login.to_owned(),
+        },
+        _ => StoreError::Database(error),
+    }
+}
+
+/// Refuses an account that the table would refuse anyway, with a message saying why.
+pub(crate) fn validate_account(account: &Account) -> Result<(), StoreError> {
+    let empty = if account.login.is_empty() {
+        Some("login")
+    } else if account.role.is_empty() {
+        Some("role")
+    } else if account.entity.as_deref() == Some("") {
+        Some("entity")
+    } else {
+        None
+    };
+    match empty {
+        Some(what) => Err(StoreError::Invalid(format!("an account's {what} is empty"))),
+        None => Ok(()),
     }
 }
 

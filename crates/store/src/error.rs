@@ -6,6 +6,8 @@ use crate::{ExpectedVersion, Version};
 /// [`StoreError::CheckpointMoved`] are expected in normal operation: both mean "someone else
 /// got there first" and are answered by re-deciding or refusing, never by a 500.
 /// [`StoreError::DuplicateEvent`] is a conflict too (the event is already there), never a 500.
+/// [`StoreError::AccountExists`] is the caller's to report (the login is taken), not a failure
+/// of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("stream {stream} is at version {actual}, expected {expected:?}")]
@@ -20,6 +22,10 @@ pub enum StoreError {
     DuplicateEvent { event_id: Uuid },
     #[error("the checkpoint of projection {projection} moved")]
     CheckpointMoved { projection: String },
+    /// An account with this login is already stored; nothing was stored. Its own variant, so
+    /// that whoever creates accounts can say so instead of reporting a failure.
+    #[error("an account with login {login} already exists")]
+    AccountExists { login: String },
     #[error("invalid request to the store: {0}")]
     Invalid(String),
     #[error("database error")]

@@ -6,6 +6,8 @@
 //!   Without `DATABASE_URL` these trials are reported as ignored, never as passed; run with
 //!   `--include-ignored` and no `DATABASE_URL`, they fail.
 
+#[path = "conformance/accounts.rs"]
+mod accounts;
 #[path = "conformance/chain.rs"]
 mod chain;
 #[path = "conformance/concurrency.rs"]
@@ -73,6 +75,13 @@ fn tests() -> Vec<(&'static str, Test)> {
         services::uploads_round_trip,
         services::idempotency_states,
         services::idempotency_has_one_starter_under_concurrency,
+        accounts::accounts_round_trip,
+        accounts::account_login_is_unique,
+        accounts::racing_account_inserts_have_one_winner,
+        accounts::accounts_are_listed_by_login,
+        accounts::accounts_are_disabled_and_enabled,
+        accounts::invalid_accounts_are_refused,
+        accounts::token_delete_subject_revokes_one_accounts_tokens,
         concurrency::racing_creators_have_one_winner,
         concurrency::contended_stream_has_one_winner_per_version,
         concurrency::subscriber_sees_every_commit_once_in_order,

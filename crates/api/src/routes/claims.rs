@@ -10,7 +10,8 @@ use axum::Json;
 use chrono::{DateTime, Datelike, Utc};
 use claimdesk_claims::handler::{execute, CommandError};
 use claimdesk_domain::{
-    Attachment, ClaimCommand, ClaimStatus, Contact, DomainError, Language, Timestamp,
+    Actor, Attachment, ClaimCommand, ClaimStatus, Contact, DomainError, ErrorKind, Language,
+    Timestamp,
 };
 use claimdesk_projections::{claim_detail, claim_history};
 use claimdesk_store::{Metadata, Position};
@@ -110,7 +111,9 @@ pub(crate) async fn attachments(
 pub(crate) fn command_error(error: CommandError, lang: Lang) -> ApiError {
     match error {
         CommandError::NotFound => ApiError::NotFound,
-        CommandError::Contended => ApiError::Conflict("concurrent_change"),
+        CommandError::Contended | CommandError::StatusChanged => {
+            ApiError::Conflict("concurrent_change")
+        }
         CommandError::Refused(refusal) => domain_error(refusal, lang),
         CommandError::Store(e) => ApiError::internal(e),
         CommandError::Codec(e) => ApiError::internal(e),
@@ -118,17 +121,51 @@ pub(crate) fn command_error(error: CommandError, lang: Lang) -> ApiError {
 }
 
 fn domain_error(error: DomainError, lang: Lang) -> ApiError {
-    let field = match &error {
-        DomainError::BlankText { field } | DomainError::TextTooLong { field, .. } => {
-            Some(field.to_string())
+    match error.kind() {
+        ErrorKind::NotFound => ApiError::NotFound,
+        ErrorKind::Conflict => ApiError::Conflict(error.code()),
+        // An agent of another entity must not learn that the claim exists.
+        ErrorKind::Forbidden if matches!(error, DomainError::WrongEntity { .. }) => {
+            ApiError::NotFound
         }
-        DomainError::SatisfactionOutOfRange { .. } => Some("satisfaction".to_owned()),
-        _ => None,
-    };
-    match field {
-        Some(field) => ApiError::Validation(vec![FieldError::new(field, error.code(), lang)]),
-        None => ApiError::Conflict(error.code()),
+        ErrorKind::Forbidden => ApiError::Forbidden,
+        ErrorKind::Invalid => invalid(vec![error], lang),
     }
+}
+
+/// Content errors of a command as one 422 listing every field at fault.
+pub(crate) fn invalid(errors: Vec<DomainError>, lang: Lang) -> ApiError {
+    let fields = errors
+        .iter()
+        .map(|e| FieldError::new(e.field().unwrap_or("body"), e.code(), lang))
+        .collect();
+    ApiError::Validation(fields)
+}
+
+/// Carries out a command decided by `decide` on claim `number` for `actor`, after checking
+/// its content, and waits until the read models show it.
+pub(crate) async fn run(
+    state: &AppState,
+    number: &str,
+    actor: &str,
+    lang: Lang,
+    command: impl Fn(&claimdesk_domain::ClaimState) -> ClaimCommand,
+) -> Result<claimdesk_claims::Executed, ApiError> {
+    let metadata = Metadata {
+        actor: actor.to_owned(),
+        correlation_id: Uuid::now_v7(),
+        causation_id: None,
+    };
+    let errors = command(&claimdesk_domain::ClaimState::default()).input_errors();
+    if !errors.is_empty() {
+        return Err(invalid(errors, lang));
+    }
+    let done = execute(&state.store, number, &metadata, command)
+        .await
+        .map_err(|e| command_error(e, lang))?;
+    tracing::info!(events = done.events.len(), position = done.append.position, "command stored");
+    settle(state, done.append.position).await;
+    Ok(done)
 }
 
 #[instrument(skip_all, fields(claim = tracing::field::Empty))]
@@ -444,29 +481,27 @@ pub async fn history(
     Ok(Json(render_history(&doc, lang, false)))
 }
 
-/// Serves a claim's file as a download under its original name, never rendered inline.
 #[instrument(skip_all, fields(claim = %access.number, attachment = %id))]
 pub async fn attachment(
     State(state): State<AppState>,
     access: ClaimAccess,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let doc = detail_document(&state, &access.number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let files = doc["files"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let file = files
-        .iter()
-        .find(|f| f["id"] == json!(id))
-        .ok_or(ApiError::NotFound)?;
+    serve_attachment(&state, &access.number, &id).await
+}
+
+/// Serves a claim's file as a download under its original name, never rendered inline.
+pub(crate) async fn serve_attachment(
+    state: &AppState,
+    number: &str,
+    id: &str,
+) -> Result<Response, ApiError> {
+    let doc = detail_document(state, number).await?.ok_or(ApiError::NotFound)?;
+    let files = doc["files"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let file = files.iter().find(|f| f["id"] == json!(id)).ok_or(ApiError::NotFound)?;
     let sha256 = file["sha256"].as_str().unwrap_or_default();
     let filename = file["filename"].as_str().unwrap_or("attachment");
-    let media_type = file["media_type"]
-        .as_str()
-        .unwrap_or("application/octet-stream");
+    let media_type = file["media_type"].as_str().unwrap_or("application/octet-stream");
 
     let content = state.blobs.open(sha256).await?;
     let stream = tokio_util::io::ReaderStream::new(content);
@@ -485,10 +520,7 @@ pub async fn attachment(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     Ok(response)
 }
 
@@ -514,4 +546,84 @@ fn content_disposition(filename: &str) -> HeaderValue {
     }
     let value = format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}");
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageRequest {
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CloseRequest {
+    #[serde(default)]
+    satisfaction: Option<i64>,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReopenRequest {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// The client writes to the handling entity.
+#[instrument(skip_all, fields(claim = %access.number))]
+pub async fn post_message(
+    State(state): State<AppState>,
+    lang: Lang,
+    access: ClaimAccess,
+    ReqJson(request): ReqJson<MessageRequest>,
+) -> Result<Response, ApiError> {
+    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
+    let at = timestamp(state.clock.now());
+    let body = request.body.unwrap_or_default();
+    let command = |_: &_| ClaimCommand::PostMessage {
+        by: Actor::Client,
+        body: body.clone(),
+        attachments: files.clone(),
+        at,
+    };
+    run(&state, &access.number, "client", lang, command).await?;
+    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+}
+
+/// The client closes the claim with a satisfaction level and an optional comment.
+#[instrument(skip_all, fields(claim = %access.number))]
+pub async fn close(
+    State(state): State<AppState>,
+    lang: Lang,
+    access: ClaimAccess,
+    ReqJson(request): ReqJson<CloseRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(level) = request.satisfaction else {
+        return Err(ApiError::Validation(vec![FieldError::new("satisfaction", "required", lang)]));
+    };
+    let satisfaction = u8::try_from(level).unwrap_or(0);
+    let at = timestamp(state.clock.now());
+    let comment = request.comment.filter(|c| !claimdesk_domain::is_blank(c));
+    let command = |_: &_| ClaimCommand::Close { satisfaction, comment: comment.clone(), at };
+    run(&state, &access.number, "client", lang, command).await?;
+    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+/// The client reopens a closed claim, saying why.
+#[instrument(skip_all, fields(claim = %access.number))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    lang: Lang,
+    access: ClaimAccess,
+    ReqJson(request): ReqJson<ReopenRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let at = timestamp(state.clock.now());
+    let reason = request.reason.unwrap_or_default();
+    let command = |_: &_| ClaimCommand::Reopen { reason: reason.clone(), at };
+    run(&state, &access.number, "client", lang, command).await?;
+    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(render_detail(&doc, lang)))
 }

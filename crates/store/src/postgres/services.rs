@@ -1,4 +1,4 @@
-//! Captchas, uploads, tokens and idempotency keys on PostgreSQL.
+//! Captchas, uploads, tokens, idempotency keys and staff accounts on PostgreSQL.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -6,8 +6,11 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::PostgresStore;
-use crate::codec::{self, from_sql, to_sql, truncate_micros, unique_as_invalid};
-use crate::services::{IdempotencyStart, Token, Upload};
+use crate::codec::{
+    self, from_sql, to_sql, truncate_micros, unique_as_account_exists, unique_as_invalid,
+    validate_account,
+};
+use crate::services::{Account, IdempotencyStart, Token, Upload};
 use crate::{Services, StoreError};
 
 /// How often `idempotency_begin` looks again when the key it collided with vanished.
@@ -113,6 +116,66 @@ impl Services for PostgresStore {
         }))
     }
 
+    async fn token_delete_subject(&self, kind: &str, subject: &str) -> Result<u64, StoreError> {
+        let deleted = sqlx::query("DELETE FROM tokens WHERE kind = $1 AND subject = $2")
+            .bind(kind)
+            .bind(subject)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    async fn account_insert(&self, account: &Account) -> Result<(), StoreError> {
+        validate_account(account)?;
+        sqlx::query(
+            "INSERT INTO accounts \
+             (login, role, entity, password_hash, disabled, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&account.login)
+        .bind(&account.role)
+        .bind(&account.entity)
+        .bind(&account.password_hash)
+        .bind(account.disabled)
+        .bind(truncate_micros(account.created_at))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| unique_as_account_exists(e, &account.login))?;
+        Ok(())
+    }
+
+    async fn account_get(&self, login: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(
+            "SELECT login, role, entity, password_hash, disabled, created_at \
+             FROM accounts WHERE login = $1",
+        )
+        .bind(login)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(decode_account).transpose()
+    }
+
+    async fn account_list(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT login, role, entity, password_hash, disabled, created_at \
+             FROM accounts ORDER BY login",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(decode_account).collect()
+    }
+
+    async fn account_set_disabled(&self, login: &str, disabled: bool) -> Result<bool, StoreError> {
+        let updated =
+            sqlx::query("UPDATE accounts SET disabled = $2, updated_at = $3 WHERE login = $1")
+                .bind(login)
+                .bind(disabled)
+                .bind(codec::now())
+                .execute(&self.pool)
+                .await?;
+        Ok(updated.rows_affected() == 1)
+    }
+
     async fn idempotency_begin(
         &self,
         scope: &str,
@@ -206,6 +269,18 @@ fn decode_upload(row: &PgRow) -> Result<Upload, StoreError> {
         size: from_sql(row.try_get("size")?, "an upload size")?,
         media_type: row.try_get("media_type")?,
         sha256: row.try_get("sha256")?,
+        created_at: truncate_micros(created_at),
+    })
+}
+
+fn decode_account(row: &PgRow) -> Result<Account, StoreError> {
+    let created_at: DateTime<Utc> = row.try_get("created_at")?;
+    Ok(Account {
+        login: row.try_get("login")?,
+        role: row.try_get("role")?,
+        entity: row.try_get("entity")?,
+        password_hash: row.try_get("password_hash")?,
+        disabled: row.try_get("disabled")?,
         created_at: truncate_micros(created_at),
     })
 }

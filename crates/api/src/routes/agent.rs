@@ -1,0 +1,253 @@
+//! What agents of the handling entities do: read their queue, answer, exchange, transfer.
+//!
+//! An agent sees and acts on its own entity's claims only; another entity's claim is a 404,
+//! exactly like an unknown one. Administrators act on every entity's claims.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use claimdesk_domain::ClaimCommand;
+use claimdesk_projections::agent_queue::{self, AgentQueue};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tracing::instrument;
+
+use crate::accounts::{Role, Staff};
+use crate::app::AppState;
+use crate::extract::ReqJson;
+use crate::i18n::Lang;
+use crate::number;
+use crate::problem::{ApiError, FieldError};
+use crate::reference::Reference;
+use crate::routes::claims::{
+    attachments, detail_document, history_document, render_detail, render_history, run,
+    serve_attachment, timestamp, MessageRequest,
+};
+use crate::routing::Routing;
+
+const HANDLERS: &[Role] = &[Role::Agent, Role::Admin];
+
+/// The claim named in the path, if this staff member may handle it; else the same 404 as an
+/// unknown claim.
+async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Value, ApiError> {
+    staff.require(HANDLERS)?;
+    let number = number::normalize(raw).ok_or(ApiError::NotFound)?;
+    let doc = detail_document(state, &number).await?.ok_or(ApiError::NotFound)?;
+    let mine = match staff.role {
+        Role::Admin => true,
+        _ => staff.entity.is_some() && doc["entity"].as_str() == staff.entity.as_deref(),
+    };
+    if mine {
+        Ok(doc)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn number_of(doc: &Value) -> String {
+    doc["number"].as_str().unwrap_or_default().to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct QueueQuery {
+    /// For administrators: the entity whose queue to read.
+    entity: Option<String>,
+}
+
+/// The entity's claims that wait on it, longest waiting first, with how long each has waited.
+#[instrument(skip_all, fields(login = %staff.login))]
+pub async fn queue(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Query(query): Query<QueueQuery>,
+) -> Result<Json<Value>, ApiError> {
+    staff.require(HANDLERS)?;
+    let entity = match (staff.role, &staff.entity, query.entity) {
+        (Role::Admin, _, Some(entity)) => entity,
+        (_, Some(own), _) => own.clone(),
+        (_, None, _) => {
+            let error = FieldError::new("entity", "required", lang);
+            return Err(ApiError::Validation(vec![error]));
+        }
+    };
+    let id = state
+        .projections
+        .id(AgentQueue::NAME)
+        .ok_or_else(|| ApiError::internal("the agent queue projection is not running"))?;
+    let documents = state.store.list(id, agent_queue::COLLECTION, Some(&entity)).await?;
+
+    let now = state.clock.now();
+    let reference = Reference::load();
+    let items: Vec<Value> = documents
+        .iter()
+        .map(|doc| {
+            let body = &doc.body;
+            let since = body["waiting_since"].as_str().and_then(parse_time);
+            let waited = since.map(|since| (now - since).num_seconds().max(0));
+            let code = |field: &str| body[field].as_str().unwrap_or_default().to_owned();
+            json!({
+                "number": body["number"],
+                "subject": body["subject"],
+                "theme": body["theme"],
+                "theme_label": reference.label("themes", &code("theme"), lang),
+                "filing_place": body["filing_place"],
+                "filing_place_label": reference.label("filing_places", &code("filing_place"), lang),
+                "language": body["language"],
+                "filed_at": body["filed_at"],
+                "waiting_since": body["waiting_since"],
+                "waiting_seconds": waited,
+                "reason": body["reason"],
+                "reopen_count": body["reopen_count"],
+            })
+        })
+        .collect();
+    let label = Routing::load().label(&entity, lang);
+    Ok(Json(json!({"entity": {"code": entity, "label": label}, "claims": items})))
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+#[instrument(skip_all, fields(login = %staff.login, claim = %number))]
+pub async fn detail(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+#[instrument(skip_all, fields(login = %staff.login, claim = %number))]
+pub async fn history(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    let history = history_document(&state, &number_of(&doc)).await?;
+    Ok(Json(render_history(&history, lang, true)))
+}
+
+#[instrument(skip_all, fields(login = %staff.login, claim = %number, attachment = %id))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    serve_attachment(&state, &number_of(&doc), &id).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerRequest {
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    attachments: Vec<String>,
+    /// Close the claim with the answer, in one action.
+    #[serde(default)]
+    close: bool,
+}
+
+/// The entity answers: the claim then waits on the client, and closes by itself if the client
+/// does not react before the deadline.
+#[instrument(skip_all, fields(login = %staff.login, claim = %number))]
+pub async fn answer(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Path(number): Path<String>,
+    ReqJson(request): ReqJson<AnswerRequest>,
+) -> Result<Response, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
+    let now = state.clock.now();
+    let deadline = chrono::Duration::from_std(state.settings.auto_close_after)
+        .map_err(ApiError::internal)?;
+    let (at, auto_close_at) = (timestamp(now), timestamp(now + deadline));
+    let body = request.body.unwrap_or_default();
+    let by = staff.actor();
+    let command = |_: &_| ClaimCommand::Answer {
+        by: by.clone(),
+        body: body.clone(),
+        attachments: files.clone(),
+        at,
+        auto_close_at,
+        close: request.close,
+    };
+    let number = number_of(&doc);
+    run(&state, &number, &by.to_string(), lang, command).await?;
+    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+}
+
+/// The entity writes to the client without answering (asking for a document, say).
+#[instrument(skip_all, fields(login = %staff.login, claim = %number))]
+pub async fn post_message(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Path(number): Path<String>,
+    ReqJson(request): ReqJson<MessageRequest>,
+) -> Result<Response, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
+    let at = timestamp(state.clock.now());
+    let body = request.body.unwrap_or_default();
+    let by = staff.actor();
+    let command = |_: &_| ClaimCommand::PostMessage {
+        by: by.clone(),
+        body: body.clone(),
+        attachments: files.clone(),
+        at,
+    };
+    let number = number_of(&doc);
+    run(&state, &number, &by.to_string(), lang, command).await?;
+    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferRequest {
+    #[serde(default)]
+    entity: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// Hands the claim to another entity, saying why.
+#[instrument(skip_all, fields(login = %staff.login, claim = %number))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    lang: Lang,
+    staff: Staff,
+    Path(number): Path<String>,
+    ReqJson(request): ReqJson<TransferRequest>,
+) -> Result<Json<Value>, ApiError> {
+    let doc = handled_claim(&state, &staff, &number).await?;
+    let to = request.entity.unwrap_or_default();
+    if Routing::load().entity(&to).is_none() {
+        let code = if to.is_empty() { "required" } else { "unknown_code" };
+        return Err(ApiError::Validation(vec![FieldError::new("entity", code, lang)]));
+    }
+    let at = timestamp(state.clock.now());
+    let reason = request.reason.unwrap_or_default();
+    let by = staff.actor();
+    let command = |_: &_| ClaimCommand::Transfer {
+        to: to.clone(),
+        by: by.clone(),
+        reason: reason.clone(),
+        at,
+    };
+    let number = number_of(&doc);
+    run(&state, &number, &by.to_string(), lang, command).await?;
+    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(render_detail(&doc, lang)))
+}
