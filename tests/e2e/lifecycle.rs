@@ -15,12 +15,16 @@ async fn filed(app: &TestApp, email: &str) -> Result<(String, String)> {
 }
 
 async fn detail(app: &TestApp, number: &str, token: &str) -> Result<Value> {
-    let response = app.get(&format!("/api/v1/claims/{number}"), Some(token)).await?;
+    let response = app
+        .get(&format!("/api/v1/claims/{number}"), Some(token))
+        .await?;
     expect_json(response, StatusCode::OK).await
 }
 
 async fn history_kinds(app: &TestApp, number: &str, token: &str) -> Result<Vec<String>> {
-    let response = app.get(&format!("/api/v1/claims/{number}/history"), Some(token)).await?;
+    let response = app
+        .get(&format!("/api/v1/claims/{number}/history"), Some(token))
+        .await?;
     let history = expect_json(response, StatusCode::OK).await?;
     Ok(history
         .as_array()
@@ -50,10 +54,18 @@ pub async fn a_claim_lives_its_whole_life(app: TestApp) -> Result<()> {
     app.clock.advance(chrono::Duration::minutes(90));
     let response = app.get("/api/v1/agent/queue?lang=ar", Some(&agent)).await?;
     let waiting = expect_json(response, StatusCode::OK).await?;
-    ensure!(waiting["claims"][0]["number"] == number.as_str(), "{waiting}");
-    ensure!(waiting["claims"][0]["waiting_seconds"] == 90 * 60, "{waiting}");
+    ensure!(
+        waiting["claims"][0]["number"] == number.as_str(),
+        "{waiting}"
+    );
+    ensure!(
+        waiting["claims"][0]["waiting_seconds"] == 90 * 60,
+        "{waiting}"
+    );
     ensure!(queue(&app, &stranger).await?.is_empty());
-    let hidden = app.get(&format!("/api/v1/agent/claims/{number}"), Some(&stranger)).await?;
+    let hidden = app
+        .get(&format!("/api/v1/agent/claims/{number}"), Some(&stranger))
+        .await?;
     expect_problem(hidden, StatusCode::NOT_FOUND, "not_found").await?;
     let body = json!({"body": "Nous traitons votre demande."});
     let path = format!("/api/v1/agent/claims/{number}/answer");
@@ -64,59 +76,134 @@ pub async fn a_claim_lives_its_whole_life(app: TestApp) -> Result<()> {
     let answered = app.post(&path, &body, Some(&agent)).await?;
     let answered = expect_json(answered, StatusCode::CREATED).await?;
     ensure!(answered["status"] == "answered", "{answered}");
-    ensure!(queue(&app, &agent).await?.is_empty(), "answered claims leave the queue");
+    ensure!(
+        queue(&app, &agent).await?.is_empty(),
+        "answered claims leave the queue"
+    );
     let seen = detail(&app, &number, &client).await?;
-    ensure!(seen["status"] == "answered" && seen["auto_close_at"].is_string(), "{seen}");
-    let response = app.get(&format!("/api/v1/claims/{number}/history"), Some(&client)).await?;
+    ensure!(
+        seen["status"] == "answered" && seen["auto_close_at"].is_string(),
+        "{seen}"
+    );
+    let response = app
+        .get(&format!("/api/v1/claims/{number}/history"), Some(&client))
+        .await?;
     let history = expect_json(response, StatusCode::OK).await?;
     let answer = &history[2];
-    ensure!(answer["kind"] == "answered" && answer["message"] == body["body"], "{history}");
+    ensure!(
+        answer["kind"] == "answered" && answer["message"] == body["body"],
+        "{history}"
+    );
     ensure!(answer["actor"]["kind"] == "entity", "{history}");
-    ensure!(!history.to_string().contains("agent.names"), "no agent login for clients");
+    ensure!(
+        !history.to_string().contains("agent.names"),
+        "no agent login for clients"
+    );
 
     // The client writes back: the claim waits on the entity again, the deadline is gone.
     let message = json!({"body": "Merci, mais le certificat n'est toujours pas arrivé."});
     let path = format!("/api/v1/claims/{number}/messages");
-    let written = expect_json(app.post(&path, &message, Some(&client)).await?, StatusCode::CREATED).await?;
-    ensure!(written["status"] == "pending" && written["auto_close_at"].is_null(), "{written}");
-    ensure!(queue(&app, &agent).await? == [number.clone()], "back in the queue");
+    let written = expect_json(
+        app.post(&path, &message, Some(&client)).await?,
+        StatusCode::CREATED,
+    )
+    .await?;
+    ensure!(
+        written["status"] == "pending" && written["auto_close_at"].is_null(),
+        "{written}"
+    );
+    ensure!(
+        queue(&app, &agent).await? == std::slice::from_ref(&number),
+        "back in the queue"
+    );
 
     // Closes with a rating, reopens with a reason, and the agent answers again.
     let path = format!("/api/v1/claims/{number}/close");
-    let closed = app.post(&path, &json!({"satisfaction": 5, "comment": "Parfait"}), Some(&client)).await?;
+    let closed = app
+        .post(
+            &path,
+            &json!({"satisfaction": 5, "comment": "Parfait"}),
+            Some(&client),
+        )
+        .await?;
     let closed = expect_json(closed, StatusCode::OK).await?;
-    ensure!(closed["status"] == "closed" && closed["actions"] == json!(["reopen"]), "{closed}");
-    let late = app.post(&format!("/api/v1/claims/{number}/messages"), &message, Some(&client)).await?;
+    ensure!(
+        closed["status"] == "closed" && closed["actions"] == json!(["reopen"]),
+        "{closed}"
+    );
+    let late = app
+        .post(
+            &format!("/api/v1/claims/{number}/messages"),
+            &message,
+            Some(&client),
+        )
+        .await?;
     expect_problem(late, StatusCode::CONFLICT, "conflict").await?;
 
     let reason = json!({"reason": "Le certificat reçu porte une erreur."});
     let path = format!("/api/v1/claims/{number}/reopen");
-    let reopened = expect_json(app.post(&path, &reason, Some(&client)).await?, StatusCode::OK).await?;
+    let reopened = expect_json(
+        app.post(&path, &reason, Some(&client)).await?,
+        StatusCode::OK,
+    )
+    .await?;
     ensure!(reopened["status"] == "pending", "{reopened}");
-    let again = expect_problem(app.post(&path, &reason, Some(&client)).await?, StatusCode::CONFLICT, "conflict").await?;
+    let again = expect_problem(
+        app.post(&path, &reason, Some(&client)).await?,
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await?;
     ensure!(again["reason"] == "not_closed", "{again}");
 
     let path = format!("/api/v1/agent/claims/{number}/answer");
     let body = json!({"body": "Un certificat rectifié vous a été envoyé."});
-    expect_json(app.post(&path, &body, Some(&agent)).await?, StatusCode::CREATED).await?;
+    expect_json(
+        app.post(&path, &body, Some(&agent)).await?,
+        StatusCode::CREATED,
+    )
+    .await?;
     let path = format!("/api/v1/claims/{number}/close");
-    let closed = app.post(&path, &json!({"satisfaction": 2}), Some(&client)).await?;
+    let closed = app
+        .post(&path, &json!({"satisfaction": 2}), Some(&client))
+        .await?;
     let closed = expect_json(closed, StatusCode::OK).await?;
     // F8: the latest rating is the claim's satisfaction.
-    ensure!(closed["satisfaction"] == 2 && closed["reopen_count"] == 1, "{closed}");
+    ensure!(
+        closed["satisfaction"] == 2 && closed["reopen_count"] == 1,
+        "{closed}"
+    );
 
     let kinds = history_kinds(&app, &number, &client).await?;
     let expected = [
-        "filed", "routed", "answered", "client_message", "closed", "reopened", "answered", "closed",
+        "filed",
+        "routed",
+        "answered",
+        "client_message",
+        "closed",
+        "reopened",
+        "answered",
+        "closed",
     ];
     ensure!(kinds == expected, "{kinds:?}");
     // F17: the reopening is explicit, with who and why.
-    let response = app.get(&format!("/api/v1/agent/claims/{number}/history"), Some(&agent)).await?;
+    let response = app
+        .get(
+            &format!("/api/v1/agent/claims/{number}/history"),
+            Some(&agent),
+        )
+        .await?;
     let staff_view = expect_json(response, StatusCode::OK).await?;
     let reopen = &staff_view[5];
-    ensure!(reopen["kind"] == "reopened" && reopen["message"] == reason["reason"], "{reopen}");
+    ensure!(
+        reopen["kind"] == "reopened" && reopen["message"] == reason["reason"],
+        "{reopen}"
+    );
     ensure!(reopen["actor"]["kind"] == "client", "{reopen}");
-    ensure!(staff_view[2]["actor"]["login"] == "agent.names", "staff see who answered");
+    ensure!(
+        staff_view[2]["actor"]["login"] == "agent.names",
+        "staff see who answered"
+    );
     app.stop().await
 }
 
@@ -125,11 +212,24 @@ pub async fn an_agent_answers_and_closes_in_one_action(app: TestApp) -> Result<(
     let agent = app.agent("agent.f6", "trade_names").await?;
     let path = format!("/api/v1/agent/claims/{number}/answer");
     let body = json!({"body": "Certificat délivré ce jour.", "close": true});
-    let done = expect_json(app.post(&path, &body, Some(&agent)).await?, StatusCode::CREATED).await?;
-    ensure!(done["status"] == "closed" && done["auto_close_at"].is_null(), "{done}");
-    ensure!(done["satisfaction"].is_null(), "the agent's closure carries no rating: {done}");
+    let done = expect_json(
+        app.post(&path, &body, Some(&agent)).await?,
+        StatusCode::CREATED,
+    )
+    .await?;
+    ensure!(
+        done["status"] == "closed" && done["auto_close_at"].is_null(),
+        "{done}"
+    );
+    ensure!(
+        done["satisfaction"].is_null(),
+        "the agent's closure carries no rating: {done}"
+    );
     let kinds = history_kinds(&app, &number, &client).await?;
-    ensure!(kinds == ["filed", "routed", "answered", "closed_by_entity"], "{kinds:?}");
+    ensure!(
+        kinds == ["filed", "routed", "answered", "closed_by_entity"],
+        "{kinds:?}"
+    );
     // The client may still reopen it.
     let seen = detail(&app, &number, &client).await?;
     ensure!(seen["actions"] == json!(["reopen"]), "{seen}");
@@ -140,7 +240,10 @@ pub async fn roles_are_checked_on_every_agent_endpoint(app: TestApp) -> Result<(
     let (number, client) = filed(&app, "roles@example.ma").await?;
     app.add_user("auditor.one", "auditor", None).await?;
     let auditor = app.login("auditor.one").await?;
-    for path in ["/api/v1/agent/queue".to_owned(), format!("/api/v1/agent/claims/{number}")] {
+    for path in [
+        "/api/v1/agent/queue".to_owned(),
+        format!("/api/v1/agent/claims/{number}"),
+    ] {
         let response = app.get(&path, Some(&auditor)).await?;
         expect_problem(response, StatusCode::FORBIDDEN, "forbidden").await?;
         let response = app.get(&path, Some(&client)).await?;
@@ -166,7 +269,7 @@ pub async fn a_transfer_moves_the_claim_to_the_other_queue(app: TestApp) -> Resu
     let moved = expect_json(app.post(&path, &body, Some(&names)).await?, StatusCode::OK).await?;
     ensure!(moved["entity"]["code"] == "finance", "{moved}");
     ensure!(queue(&app, &names).await?.is_empty());
-    ensure!(queue(&app, &finance).await? == [number.clone()]);
+    ensure!(queue(&app, &finance).await? == std::slice::from_ref(&number));
     let seen = detail(&app, &number, &client).await?;
     ensure!(seen["entity"]["code"] == "finance", "{seen}");
     // The first entity has lost it: a 404 now, like any claim not its own.
@@ -179,16 +282,33 @@ pub async fn bad_input_on_actions_is_refused_and_stores_nothing(app: TestApp) ->
     let (number, client) = filed(&app, "bad@example.ma").await?;
     let path = format!("/api/v1/claims/{number}/messages");
     let blank = json!({"body": "\u{200B}\u{00A0} "});
-    let problem = expect_problem(app.post(&path, &blank, Some(&client)).await?, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    let problem = expect_problem(
+        app.post(&path, &blank, Some(&client)).await?,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await?;
     ensure!(problem["errors"][0]["field"] == "body", "{problem}");
     let path = format!("/api/v1/claims/{number}/close");
     for satisfaction in [json!(0), json!(6), json!(-1), json!(300)] {
-        let response = app.post(&path, &json!({"satisfaction": satisfaction}), Some(&client)).await?;
-        let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+        let response = app
+            .post(&path, &json!({"satisfaction": satisfaction}), Some(&client))
+            .await?;
+        let problem = expect_problem(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await?;
         ensure!(problem["errors"][0]["field"] == "satisfaction", "{problem}");
     }
     let response = app.post(&path, &json!({}), Some(&client)).await?;
-    expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await?;
+    expect_problem(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await?;
     let kinds = history_kinds(&app, &number, &client).await?;
     ensure!(kinds == ["filed", "routed"], "nothing stored: {kinds:?}");
     app.stop().await
@@ -219,16 +339,26 @@ pub async fn concurrent_close_and_reopen_keep_the_invariants(app: TestApp) -> Re
     let kinds = history_kinds(&app, &number, &client).await?;
     let stored_closes = kinds.iter().filter(|k| *k == "closed").count();
     let stored_reopens = kinds.iter().filter(|k| *k == "reopened").count();
-    ensure!(stored_closes == closes && stored_reopens == reopens, "{closes}/{reopens}: {kinds:?}");
+    ensure!(
+        stored_closes == closes && stored_reopens == reopens,
+        "{closes}/{reopens}: {kinds:?}"
+    );
     ensure!(closes >= 1, "some closure succeeded");
     // Closures and reopenings alternate, starting with a closure.
-    let transitions: Vec<_> = kinds.iter().filter(|k| *k == "closed" || *k == "reopened").collect();
+    let transitions: Vec<_> = kinds
+        .iter()
+        .filter(|k| *k == "closed" || *k == "reopened")
+        .collect();
     for (i, kind) in transitions.iter().enumerate() {
         let expected = if i % 2 == 0 { "closed" } else { "reopened" };
         ensure!(*kind == expected, "{kinds:?}");
     }
     let last = detail(&app, &number, &client).await?;
-    let expected = if transitions.len() % 2 == 1 { "closed" } else { "pending" };
+    let expected = if transitions.len() % 2 == 1 {
+        "closed"
+    } else {
+        "pending"
+    };
     ensure!(last["status"] == expected, "{last}");
     app.stop().await
 }

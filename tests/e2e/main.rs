@@ -61,7 +61,10 @@ fn run(backend: Backend, test: TestFn) -> Result<(), Failed> {
 fn main() {
     // `CLAIMDESK_LOG=debug` shows the servers' logs, for a failing test.
     if let Ok(filter) = std::env::var("CLAIMDESK_LOG") {
-        tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .init();
     }
     let arguments = Arguments::from_args();
     let postgres = postgres_url().is_some();

@@ -37,7 +37,10 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub blobs: BlobStore,
     pub settings: Settings,
+    /// Failed claim accesses (number and email), per client address.
     pub access_failures: RateLimiter,
+    /// Failed staff logins, per client address.
+    pub login_failures: RateLimiter,
 }
 
 impl AppState {
@@ -55,6 +58,10 @@ impl AppState {
             blobs,
             settings,
             access_failures: RateLimiter::new(10, Duration::from_secs(15 * 60)),
+            login_failures: RateLimiter::new(
+                crate::routes::sessions::MAX_FAILURES,
+                crate::routes::sessions::FAILURE_WINDOW,
+            ),
         })))
     }
 }
@@ -89,7 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/queue", get(agent::queue))
         .route("/agent/claims/{number}", get(agent::detail))
         .route("/agent/claims/{number}/history", get(agent::history))
-        .route("/agent/claims/{number}/attachments/{id}", get(agent::attachment))
+        .route(
+            "/agent/claims/{number}/attachments/{id}",
+            get(agent::attachment),
+        )
         .route("/agent/claims/{number}/answer", post(agent::answer))
         .route("/agent/claims/{number}/messages", post(agent::post_message))
         .route("/agent/claims/{number}/transfer", post(agent::transfer))

@@ -10,7 +10,11 @@ fn documented() -> Vec<(String, String, String)> {
         .filter_map(|line| {
             let cells: Vec<_> = line.split('|').map(str::trim).collect();
             let code = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
-            Some((code.to_owned(), cells.get(3)?.to_string(), cells.get(4)?.to_string()))
+            Some((
+                code.to_owned(),
+                cells.get(3)?.to_string(),
+                cells.get(4)?.to_string(),
+            ))
         })
         .collect()
 }
@@ -29,10 +33,18 @@ fn every_status_is_documented_with_the_labels_the_api_serves() {
 #[test]
 fn the_documented_actions_are_the_domains() {
     // "the client may then": message and close until closed, then reopen only.
-    let open = Actions { message: true, close: true, reopen: false };
+    let open = Actions {
+        message: true,
+        close: true,
+        reopen: false,
+    };
     assert_eq!(Actions::for_status(ClaimStatus::Pending), open);
     assert_eq!(Actions::for_status(ClaimStatus::Answered), open);
-    let closed = Actions { message: false, close: false, reopen: true };
+    let closed = Actions {
+        message: false,
+        close: false,
+        reopen: true,
+    };
     assert_eq!(Actions::for_status(ClaimStatus::Closed), closed);
 }
 
@@ -41,7 +53,13 @@ fn the_french_and_arabic_documents_use_the_same_labels() {
     let fr = include_str!("../../../docs/status-rules.fr.md");
     let ar = include_str!("../../../docs/status-rules.ar.md");
     for (code, fr_label, ar_label) in documented() {
-        assert!(fr.contains(&format!("| {fr_label} | `{code}` |")), "{code} in French");
-        assert!(ar.contains(&format!("| {ar_label} | `{code}` |")), "{code} in Arabic");
+        assert!(
+            fr.contains(&format!("| {fr_label} | `{code}` |")),
+            "{code} in French"
+        );
+        assert!(
+            ar.contains(&format!("| {ar_label} | `{code}` |")),
+            "{code} in Arabic"
+        );
     }
 }

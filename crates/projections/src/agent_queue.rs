@@ -28,7 +28,11 @@ impl AgentQueue {
     pub fn new() -> AgentQueue {
         let text = include_str!("../../../projections/agent_queue.toml");
         let definition = Definition::parse(text);
-        assert_eq!(definition.name, Self::NAME, "the definition file names this projection");
+        assert_eq!(
+            definition.name,
+            Self::NAME,
+            "the definition file names this projection"
+        );
         AgentQueue { definition }
     }
 }
@@ -62,7 +66,9 @@ impl Projection for AgentQueue {
         recorded: &RecordedEvent,
         tx: &mut dyn ReadModelTx,
     ) -> Result<(), ProjectionError> {
-        let Some(number) = number_of_stream(&recorded.stream_id) else { return Ok(()) };
+        let Some(number) = number_of_stream(&recorded.stream_id) else {
+            return Ok(());
+        };
         let event = decode(recorded)?;
 
         let mut claim = match &event {

@@ -34,7 +34,9 @@ const HANDLERS: &[Role] = &[Role::Agent, Role::Admin];
 async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Value, ApiError> {
     staff.require(HANDLERS)?;
     let number = number::normalize(raw).ok_or(ApiError::NotFound)?;
-    let doc = detail_document(state, &number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(state, &number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let mine = match staff.role {
         Role::Admin => true,
         _ => staff.entity.is_some() && doc["entity"].as_str() == staff.entity.as_deref(),
@@ -77,7 +79,10 @@ pub async fn queue(
         .projections
         .id(AgentQueue::NAME)
         .ok_or_else(|| ApiError::internal("the agent queue projection is not running"))?;
-    let documents = state.store.list(id, agent_queue::COLLECTION, Some(&entity)).await?;
+    let documents = state
+        .store
+        .list(id, agent_queue::COLLECTION, Some(&entity))
+        .await?;
 
     let now = state.clock.now();
     let reference = Reference::load();
@@ -105,11 +110,15 @@ pub async fn queue(
         })
         .collect();
     let label = Routing::load().label(&entity, lang);
-    Ok(Json(json!({"entity": {"code": entity, "label": label}, "claims": items})))
+    Ok(Json(
+        json!({"entity": {"code": entity, "label": label}, "claims": items}),
+    ))
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
@@ -169,8 +178,8 @@ pub async fn answer(
     let doc = handled_claim(&state, &staff, &number).await?;
     let files = attachments(&state, &request.attachments, "attachments", lang).await?;
     let now = state.clock.now();
-    let deadline = chrono::Duration::from_std(state.settings.auto_close_after)
-        .map_err(ApiError::internal)?;
+    let deadline =
+        chrono::Duration::from_std(state.settings.auto_close_after).map_err(ApiError::internal)?;
     let (at, auto_close_at) = (timestamp(now), timestamp(now + deadline));
     let body = request.body.unwrap_or_default();
     let by = staff.actor();
@@ -184,7 +193,9 @@ pub async fn answer(
     };
     let number = number_of(&doc);
     run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
@@ -210,7 +221,9 @@ pub async fn post_message(
     };
     let number = number_of(&doc);
     run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
@@ -234,8 +247,14 @@ pub async fn transfer(
     let doc = handled_claim(&state, &staff, &number).await?;
     let to = request.entity.unwrap_or_default();
     if Routing::load().entity(&to).is_none() {
-        let code = if to.is_empty() { "required" } else { "unknown_code" };
-        return Err(ApiError::Validation(vec![FieldError::new("entity", code, lang)]));
+        let code = if to.is_empty() {
+            "required"
+        } else {
+            "unknown_code"
+        };
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "entity", code, lang,
+        )]));
     }
     let at = timestamp(state.clock.now());
     let reason = request.reason.unwrap_or_default();
@@ -248,6 +267,8 @@ pub async fn transfer(
     };
     let number = number_of(&doc);
     run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(render_detail(&doc, lang)))
 }

@@ -163,7 +163,11 @@ pub(crate) async fn run(
     let done = execute(&state.store, number, &metadata, command)
         .await
         .map_err(|e| command_error(e, lang))?;
-    tracing::info!(events = done.events.len(), position = done.append.position, "command stored");
+    tracing::info!(
+        events = done.events.len(),
+        position = done.append.position,
+        "command stored"
+    );
     settle(state, done.append.position).await;
     Ok(done)
 }
@@ -496,12 +500,22 @@ pub(crate) async fn serve_attachment(
     number: &str,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let doc = detail_document(state, number).await?.ok_or(ApiError::NotFound)?;
-    let files = doc["files"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let file = files.iter().find(|f| f["id"] == json!(id)).ok_or(ApiError::NotFound)?;
+    let doc = detail_document(state, number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let files = doc["files"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let file = files
+        .iter()
+        .find(|f| f["id"] == json!(id))
+        .ok_or(ApiError::NotFound)?;
     let sha256 = file["sha256"].as_str().unwrap_or_default();
     let filename = file["filename"].as_str().unwrap_or("attachment");
-    let media_type = file["media_type"].as_str().unwrap_or("application/octet-stream");
+    let media_type = file["media_type"]
+        .as_str()
+        .unwrap_or("application/octet-stream");
 
     let content = state.blobs.open(sha256).await?;
     let stream = tokio_util::io::ReaderStream::new(content);
@@ -520,7 +534,10 @@ pub(crate) async fn serve_attachment(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(response)
 }
 
@@ -588,7 +605,9 @@ pub async fn post_message(
         at,
     };
     run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &access.number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
@@ -601,14 +620,24 @@ pub async fn close(
     ReqJson(request): ReqJson<CloseRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let Some(level) = request.satisfaction else {
-        return Err(ApiError::Validation(vec![FieldError::new("satisfaction", "required", lang)]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "satisfaction",
+            "required",
+            lang,
+        )]));
     };
     let satisfaction = u8::try_from(level).unwrap_or(0);
     let at = timestamp(state.clock.now());
     let comment = request.comment.filter(|c| !claimdesk_domain::is_blank(c));
-    let command = |_: &_| ClaimCommand::Close { satisfaction, comment: comment.clone(), at };
+    let command = |_: &_| ClaimCommand::Close {
+        satisfaction,
+        comment: comment.clone(),
+        at,
+    };
     run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &access.number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(render_detail(&doc, lang)))
 }
 
@@ -622,8 +651,13 @@ pub async fn reopen(
 ) -> Result<Json<Value>, ApiError> {
     let at = timestamp(state.clock.now());
     let reason = request.reason.unwrap_or_default();
-    let command = |_: &_| ClaimCommand::Reopen { reason: reason.clone(), at };
+    let command = |_: &_| ClaimCommand::Reopen {
+        reason: reason.clone(),
+        at,
+    };
     run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number).await?.ok_or(ApiError::NotFound)?;
+    let doc = detail_document(&state, &access.number)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     Ok(Json(render_detail(&doc, lang)))
 }

@@ -9,11 +9,13 @@
 //!   `Retry-After`, even for a right password, until the oldest failure leaves the window.
 //!   A success does not wipe earlier failures. The count lives in this process, in a limiter
 //!   of its own shared by every router the process builds.
+//! - At most [`MAX_CONCURRENT_CHECKS`] password checks run at once in the process; more
+//!   wait their turn. Each takes about 19 MiB for tens of milliseconds, so a burst of logins
+//!   queues instead of exhausting memory.
 //! - A session is a random 256-bit secret, stored only as its SHA-256, of kind
 //!   [`ACCOUNT_TOKEN`] with the login as subject, valid [`SESSION_TTL`]. Disabling the
 //!   account ends it at once (see [`crate::accounts::Staff`]).
 
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
@@ -22,6 +24,7 @@ use axum::Json;
 use claimdesk_store::services::Token;
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 use tracing::instrument;
 
 use crate::accounts::{verify_password, Staff, ACCOUNT_TOKEN, DUMMY_HASH, MAX_PASSWORD_CHARS};
@@ -30,7 +33,7 @@ use crate::auth::new_secret;
 use crate::extract::{ClientIp, ReqJson};
 use crate::i18n::Lang;
 use crate::problem::{field_code, ApiError, FieldError};
-use crate::ratelimit::{ip_key, RateLimiter};
+use crate::ratelimit::ip_key;
 
 /// How long a staff session lasts: a working day.
 pub const SESSION_TTL: chrono::Duration = chrono::Duration::hours(8);
@@ -39,11 +42,8 @@ pub const MAX_FAILURES: u32 = 10;
 /// ...when they fall within this window.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// The failed logins of this process, per client address.
-fn failures() -> &'static RateLimiter {
-    static FAILURES: OnceLock<RateLimiter> = OnceLock::new();
-    FAILURES.get_or_init(|| RateLimiter::new(MAX_FAILURES, FAILURE_WINDOW))
-}
+/// Password checks running at once, at most.
+pub const MAX_CONCURRENT_CHECKS: usize = 4;
 
 /// `{"login", "password"}`; a missing field is reported as such, not as a bad body.
 #[derive(Deserialize)]
@@ -64,7 +64,7 @@ pub async fn create(
     ReqJson(body): ReqJson<SessionRequest>,
 ) -> Result<Response, ApiError> {
     let address = ip_key(ip);
-    if let Some(retry_after) = failures().blocked(&address, Instant::now()) {
+    if let Some(retry_after) = state.login_failures.blocked(&address, Instant::now()) {
         return Err(ApiError::too_many_requests(retry_after));
     }
 
@@ -89,7 +89,11 @@ pub async fn create(
         None => check(password, DUMMY_HASH.to_owned()).await?,
     };
     let Some(account) = account.filter(|a| verified && !a.disabled) else {
-        if failures().record(&address, Instant::now()).is_some() {
+        if state
+            .login_failures
+            .record(&address, Instant::now())
+            .is_some()
+        {
             tracing::info!(
                 address,
                 "failed logins: this address is blocked for a while"
@@ -123,8 +127,10 @@ pub async fn create(
     Ok(Json(body).into_response())
 }
 
-/// Verifies off the async workers: a check takes tens of milliseconds of memory-hard work.
+/// Verifies off the async workers, a few at a time: a check is memory-hard work.
 async fn check(password: String, phc: String) -> Result<bool, ApiError> {
+    static CHECKS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_CHECKS);
+    let _permit = CHECKS.acquire().await.map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
         .map_err(ApiError::internal)
