@@ -267,11 +267,11 @@ pub async fn a_transfer_moves_the_claim_to_the_other_queue(app: TestApp) -> Resu
     let path = format!("/api/v1/agent/claims/{number}/transfer");
     let body = json!({"entity": "finance", "reason": "Question de paiement."});
     let moved = expect_json(app.post(&path, &body, Some(&names)).await?, StatusCode::OK).await?;
-    ensure!(moved["entity"]["code"] == "finance", "{moved}");
+    ensure!(moved["entity"] == "finance", "{moved}");
     ensure!(queue(&app, &names).await?.is_empty());
     ensure!(queue(&app, &finance).await? == std::slice::from_ref(&number));
     let seen = detail(&app, &number, &client).await?;
-    ensure!(seen["entity"]["code"] == "finance", "{seen}");
+    ensure!(seen["entity"] == "finance", "{seen}");
     // The first entity has lost it: a 404 now, like any claim not its own.
     let response = app.post(&path, &body, Some(&names)).await?;
     expect_problem(response, StatusCode::NOT_FOUND, "not_found").await?;

@@ -2,10 +2,16 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 
+/// Times are in UTC, to the microsecond: the precision events are stored with, so a time
+/// the API answers with equals the one it later reads back.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+}
+
+fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(Duration::microseconds(1)).unwrap_or(at)
 }
 
 /// The system's clock.
@@ -13,7 +19,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        to_micros(Utc::now())
     }
 }
 
@@ -32,6 +38,6 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock lock")
+        to_micros(*self.0.lock().expect("clock lock"))
     }
 }

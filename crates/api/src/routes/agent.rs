@@ -111,7 +111,7 @@ pub async fn queue(
         .collect();
     let label = Routing::load().label(&entity, lang);
     Ok(Json(
-        json!({"entity": {"code": entity, "label": label}, "claims": items}),
+        json!({"entity": entity, "entity_label": label, "claims": items}),
     ))
 }
 

@@ -389,9 +389,9 @@ pub(crate) fn render_detail(doc: &Value, lang: Lang) -> Value {
     let reference = Reference::load();
     let code = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     let status = code(&doc["status"]);
-    let entity = doc["entity"]
+    let entity_label = doc["entity"]
         .as_str()
-        .map(|e| json!({"code": e, "label": Routing::load().label(e, lang)}));
+        .map(|e| Routing::load().label(e, lang));
     json!({
         "number": doc["number"],
         "filed_at": doc["filed_at"],
@@ -407,7 +407,8 @@ pub(crate) fn render_detail(doc: &Value, lang: Lang) -> Value {
         "contact": doc["contact"],
         "status": status,
         "status_label": crate::i18n::status_label(lang, &status),
-        "entity": entity.unwrap_or(Value::Null),
+        "entity": doc["entity"],
+        "entity_label": entity_label,
         "answered_at": doc["answered_at"],
         "auto_close_at": doc["auto_close_at"],
         "satisfaction": doc["satisfaction"],
@@ -455,9 +456,8 @@ pub(crate) fn render_history(doc: &Value, lang: Lang, staff_view: bool) -> Value
                 "message": e["message"],
                 "attachments": public_attachments(&e["attachments"]),
                 "satisfaction": e["satisfaction"],
-                "entity": e["entity"].as_str().map(|code| json!({
-                    "code": code, "label": Routing::load().label(code, lang),
-                })),
+                "entity": e["entity"],
+                "entity_label": e["entity"].as_str().map(|code| Routing::load().label(code, lang)),
             })
         })
         .collect::<Vec<_>>())
