@@ -344,6 +344,14 @@ pub async fn malformed_bodies_get_problems_not_500(app: TestApp) -> Result<()> {
         "{}",
         wrong_type.status()
     );
+    let put = app.http.put(app.url("/api/v1/claims")).send().await?;
+    expect_problem(put, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await?;
+    let delete = app
+        .http
+        .delete(app.url("/api/v1/claims/RC-2026-AAAA-BBBB-CCCC"))
+        .send()
+        .await?;
+    expect_problem(delete, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await?;
     let unknown = app.get("/api/v1/nothing-here", None).await?;
     expect_problem(unknown, StatusCode::NOT_FOUND, "not_found").await?;
     let no_token = app
@@ -369,6 +377,18 @@ pub async fn idempotency_key_files_one_claim(app: TestApp) -> Result<()> {
     let second = expect_json(second, StatusCode::CREATED).await?;
     ensure!(first["number"] == second["number"], "{first} {second}");
 
+    // The same JSON laid out differently is the same request.
+    let pretty = app
+        .http
+        .post(app.url("/api/v1/claims"))
+        .header("idempotency-key", "k-123")
+        .header("content-type", "application/json")
+        .body(serde_json::to_string_pretty(&body)?)
+        .send()
+        .await?;
+    let third = expect_json(pretty, StatusCode::CREATED).await?;
+    ensure!(third["number"] == first["number"], "{third}");
+
     body["claim"]["subject"] = json!("Autre objet");
     let reused = send(&body).await?;
     expect_problem(
@@ -377,6 +397,21 @@ pub async fn idempotency_key_files_one_claim(app: TestApp) -> Result<()> {
         "idempotency_key_reused",
     )
     .await?;
+
+    // A refusal is not kept: the client corrects its request under the same key.
+    let mut wrong = filing("fix@example.ma");
+    wrong["captcha"] = json!({"id": app.captcha().await?, "answer": "NOPE"});
+    let send_fix = |body: &Value| {
+        app.http
+            .post(app.url("/api/v1/claims"))
+            .header("idempotency-key", "k-fix")
+            .json(body)
+            .send()
+    };
+    let refused = send_fix(&wrong).await?;
+    expect_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "captcha_invalid").await?;
+    wrong["captcha"] = json!({"id": app.captcha().await?, "answer": CAPTCHA});
+    expect_json(send_fix(&wrong).await?, StatusCode::CREATED).await?;
     app.stop().await
 }
 

@@ -2,8 +2,13 @@
 //! Without `DATABASE_URL`, the PostgreSQL runs are reported as ignored, never as passed.
 
 mod access;
+mod audit;
+mod auto_close;
 mod filing;
 mod lifecycle;
+mod notifications;
+mod smtp;
+mod stats;
 mod support;
 mod uploads;
 
@@ -41,6 +46,22 @@ fn all() -> Vec<(&'static str, TestFn)> {
         uploads::exactly_twenty_mebibytes_is_accepted_one_more_byte_is_not,
         uploads::chunked_upload_over_the_limit_is_refused,
         uploads::zip_of_images_is_accepted_zip_with_executable_is_not,
+        audit::an_auditor_reads_every_event_and_the_state_at_any_time,
+        audit::verify_points_at_an_event_altered_by_hand,
+        stats::statistics_are_served_live_and_equal_after_a_rebuild,
+        notifications::emails_follow_a_claim_until_it_closes_by_itself,
+        notifications::every_step_is_emailed_once,
+        notifications::without_smtp_emails_are_written_as_files,
+        notifications::the_same_event_twice_changes_nothing,
+        notifications::a_refused_email_is_retried_alone,
+        notifications::a_crash_while_sending_sends_each_email_once,
+        notifications::emails_wait_for_the_mail_server,
+        notifications::undeliverable_emails_are_parked_for_administrators,
+        notifications::header_injection_is_impossible,
+        auto_close::a_client_reaction_stops_the_clock,
+        auto_close::deadlines_are_utc_instants,
+        auto_close::a_client_message_racing_the_automatic_closure,
+        auto_close::two_instances_share_the_work,
     ]
 }
 

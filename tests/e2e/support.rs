@@ -1,7 +1,9 @@
 //! The harness: a real server on a random port, with a fresh database (SQLite in a temporary
 //! folder, or a new PostgreSQL database on the server of `DATABASE_URL`) and a clock the test
-//! can move.
+//! can move; on demand ([`Options::smtp`]), a real SMTP server on the loopback for its emails.
 
+use std::future::Future;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +15,8 @@ use futures::future::BoxFuture;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
+
+use crate::smtp::SmtpServer;
 
 pub const CAPTCHA: &str = "TEST42";
 pub const PASSWORD: &str = "correct horse battery";
@@ -104,11 +108,64 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+/// How often the test server's email sender and deadline timers look for due work.
+pub const PROCESS_POLL: Duration = Duration::from_millis(100);
+
+/// How a test's server is configured beyond the defaults.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Start an SMTP server on the loopback and send the emails to it
+    /// (`CLAIMDESK_SMTP_URL=smtp://127.0.0.1:<port>`); without it they go to `.eml` files.
+    pub smtp: bool,
+    pub auto_close_after: Duration,
+    pub reminder_before: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            smtp: false,
+            auto_close_after: Duration::from_secs(7 * 86_400),
+            reminder_before: Duration::from_secs(2 * 86_400),
+        }
+    }
+}
+
+impl Options {
+    /// The defaults, with an SMTP server.
+    pub fn smtp() -> Options {
+        Options {
+            smtp: true,
+            ..Options::default()
+        }
+    }
+}
+
+/// Waits until `check` gives `Some`, looking every 50 ms, for at most a minute.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(found) = check().await? {
+            return Ok(found);
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("gave up waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub base: String,
     pub http: reqwest::Client,
     pub clock: Arc<ManualClock>,
+    /// The SMTP server the emails go to, with [`Options::smtp`].
+    pub smtp: Option<SmtpServer>,
     /// The server's data folder, removed when the test ends.
     _data_dir: tempfile::TempDir,
     config: ServeConfig,
@@ -118,6 +175,10 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Result<TestApp> {
+        TestApp::spawn_with(backend, Options::default()).await
+    }
+
+    pub async fn spawn_with(backend: Backend, options: Options) -> Result<TestApp> {
         let data_dir = tempfile::tempdir()?;
         let (database, database_url) = match backend {
             Backend::Sqlite => (None, None),
@@ -129,16 +190,23 @@ impl TestApp {
                 (Some(database), Some(url))
             }
         };
+        let smtp = match options.smtp {
+            true => Some(SmtpServer::start().await?),
+            false => None,
+        };
         let config = ServeConfig {
             listen: "127.0.0.1:0".parse()?,
             storage: StorageConfig {
                 data_dir: data_dir.path().to_owned(),
                 database_url,
             },
-            smtp_url: None,
+            smtp_url: smtp.as_ref().map(SmtpServer::url),
             mail_from: "reclamations@claimdesk.localhost".to_owned(),
-            auto_close_after: Duration::from_secs(7 * 86_400),
+            auto_close_after: options.auto_close_after,
             captcha_fixed_answer: Some(CAPTCHA.to_owned()),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            reminder_before: options.reminder_before,
+            process_poll: PROCESS_POLL,
         };
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
         let server = claimdesk::start_with_clock(config.clone(), clock.clone()).await?;
@@ -150,6 +218,7 @@ impl TestApp {
             base,
             http,
             clock,
+            smtp,
             _data_dir: data_dir,
             config,
             server: Some(server),
@@ -166,6 +235,59 @@ impl TestApp {
         self.base = format!("http://{}", server.addr);
         self.server = Some(server);
         Ok(())
+    }
+
+    /// This app, its server started again with `options` (same database and data folder).
+    pub async fn reconfigure(mut self, options: Options) -> Result<TestApp> {
+        if let Some(server) = self.server.take() {
+            server.stop().await?;
+        }
+        if options.smtp && self.smtp.is_none() {
+            self.smtp = Some(SmtpServer::start().await?);
+        }
+        self.config.smtp_url = self.smtp.as_ref().map(SmtpServer::url);
+        self.config.auto_close_after = options.auto_close_after;
+        self.config.reminder_before = options.reminder_before;
+        self.restart().await?;
+        Ok(self)
+    }
+
+    /// Kills the server as a crash would: its email sender is cut off mid-way. The test's
+    /// HTTP connections to it are closed too, so it lets go of everything.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        self.http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        Ok(())
+    }
+
+    /// The running server.
+    pub fn server(&self) -> Result<&Server> {
+        self.server.as_ref().context("the server is not running")
+    }
+
+    /// The server's configuration, to start another instance on the same database.
+    pub fn config(&self) -> ServeConfig {
+        self.config.clone()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
+    /// The server's store, opened again as another process would.
+    pub async fn store(&self) -> Result<Arc<dyn claimdesk_store::Store>> {
+        Ok(claimdesk_store::open(&self.config.storage.store_url()).await?)
+    }
+
+    /// The SMTP server of [`Options::smtp`].
+    pub fn smtp(&self) -> Result<&SmtpServer> {
+        self.smtp
+            .as_ref()
+            .context("no SMTP server: use Options::smtp()")
     }
 
     pub fn url(&self, path: &str) -> String {

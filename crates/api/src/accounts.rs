@@ -152,6 +152,14 @@ pub fn check_login(login: &str) -> Result<(), AccountError> {
 
 /// Checks a new password's length, in characters.
 pub fn check_password(password: &str) -> Result<(), AccountError> {
+    // Spaces and invisible characters do not make a password longer.
+    let visible = password
+        .chars()
+        .filter(|c| !claimdesk_domain::is_invisible(*c))
+        .count();
+    if visible < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort);
+    }
     match password.chars().count() {
         n if n < MIN_PASSWORD_CHARS => Err(AccountError::PasswordTooShort),
         n if n > MAX_PASSWORD_CHARS => Err(AccountError::PasswordTooLong),
@@ -388,6 +396,10 @@ mod tests {
         assert_eq!(check_password(&longest), Ok(()));
         let over = format!("{longest}x");
         assert_eq!(check_password(&over), Err(AccountError::PasswordTooLong));
+        let blank = " ".repeat(10);
+        assert_eq!(check_password(&blank), Err(AccountError::PasswordTooShort));
+        let padded = format!("  abc{}  ", "\u{200B}".repeat(10));
+        assert_eq!(check_password(&padded), Err(AccountError::PasswordTooShort));
     }
 
     #[test]

@@ -103,6 +103,17 @@ pub fn router(state: AppState) -> Router {
         .route("/agent/claims/{number}/answer", post(agent::answer))
         .route("/agent/claims/{number}/messages", post(agent::post_message))
         .route("/agent/claims/{number}/transfer", post(agent::transfer))
+        .route("/admin/outbox", get(routes::outbox::list))
+        .route("/admin/outbox/{id}/retry", post(routes::outbox::retry))
+        .route("/admin/projections", get(routes::admin::projections))
+        .route(
+            "/admin/projections/{name}/rebuild",
+            post(routes::admin::rebuild),
+        )
+        .route("/audit/claims/{number}/events", get(routes::audit::events))
+        .route("/audit/claims/{number}/state", get(routes::audit::state_at))
+        .route("/audit/claims/{number}/verify", get(routes::audit::verify))
+        .route("/stats/satisfaction", get(routes::stats::satisfaction))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::idempotency::middleware,
@@ -113,7 +124,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
+        .route("/api-docs/openapi.json", get(crate::openapi::document))
+        .route("/docs", get(crate::openapi::page))
         .fallback(routes::ops::not_found)
+        .method_not_allowed_fallback(routes::ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

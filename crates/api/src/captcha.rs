@@ -1,9 +1,9 @@
 //! Captchas: a distorted picture of a short code, checked on the server.
 //!
 //! What this module promises:
-//! - An answer is 5 or 6 characters drawn from the thread's cryptographically secure
-//!   generator, from an alphabet without look-alikes (no 0/O, no 1/I/L); an id carries
-//!   128 random bits.
+//! - An answer is [`ANSWER_LEN`] characters, which fit the picture unclipped, drawn from the
+//!   thread's cryptographically secure generator, from an alphabet without look-alikes
+//!   (no 0/O, no 1/I/L); an id carries 128 random bits.
 //! - Only [`answer_hash`] of the answer is handed out for storage; the answer itself
 //!   exists only in the picture. Checking ignores case and surrounding spaces.
 //! - Expiry ([`ttl`]) and single use are the caller's: it stores `(id, answer_hash,
@@ -31,6 +31,8 @@ pub fn ttl() -> chrono::TimeDelta {
 /// Size of the picture, in pixels.
 pub const WIDTH: u32 = 200;
 pub const HEIGHT: u32 = 70;
+/// Every answer has this many characters, so a reader knows when one is missing.
+pub const ANSWER_LEN: usize = 5;
 
 /// A new captcha: what the server stores and what the client is shown.
 #[derive(Debug, Clone)]
@@ -75,7 +77,7 @@ pub fn answer_matches(answer: &str, stored_hash: &str) -> bool {
 }
 
 fn random_answer(rng: &mut impl Rng) -> String {
-    let len = rng.random_range(5..=6);
+    let len = ANSWER_LEN;
     (0..len)
         .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
         .collect()
@@ -140,14 +142,14 @@ mod tests {
     }
 
     #[test]
-    fn answers_are_five_or_six_characters_of_the_alphabet() {
+    fn answers_have_a_fixed_length_from_the_alphabet() {
         let mut lengths = HashSet::new();
         for _ in 0..300 {
             let answer = random_answer(&mut rand::rng());
             lengths.insert(answer.len());
             assert!(answer.bytes().all(|c| ALPHABET.contains(&c)), "{answer}");
         }
-        assert_eq!(lengths, HashSet::from([5, 6]));
+        assert_eq!(lengths, HashSet::from([ANSWER_LEN]));
     }
 
     #[test]

@@ -1,43 +1,4 @@
-//! The time, injected so that tests can move it.
+//! The time, injected so that tests can move it. The clock lives in the claims crate, where
+//! the process manager reads it too; it is re-exported here so the API's users need not know.
 
-use std::sync::Mutex;
-
-use chrono::{DateTime, Duration, DurationRound, Utc};
-
-/// Times are in UTC, to the microsecond: the precision events are stored with, so a time
-/// the API answers with equals the one it later reads back.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-fn to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
-    at.duration_trunc(Duration::microseconds(1)).unwrap_or(at)
-}
-
-/// The system's clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        to_micros(Utc::now())
-    }
-}
-
-/// A clock that stands still until moved.
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    pub fn new(at: DateTime<Utc>) -> ManualClock {
-        ManualClock(Mutex::new(at))
-    }
-
-    pub fn advance(&self, by: Duration) {
-        *self.0.lock().expect("clock lock") += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        to_micros(*self.0.lock().expect("clock lock"))
-    }
-}
+pub use claimdesk_claims::clock::*;

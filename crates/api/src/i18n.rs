@@ -194,6 +194,8 @@ pub mod msg {
         PROBLEM_UNAUTHORIZED_DETAIL = "problem-unauthorized-detail";
         PROBLEM_FORBIDDEN_TITLE = "problem-forbidden-title";
         PROBLEM_FORBIDDEN_DETAIL = "problem-forbidden-detail";
+        PROBLEM_METHOD_NOT_ALLOWED_TITLE = "problem-method-not-allowed-title";
+        PROBLEM_METHOD_NOT_ALLOWED_DETAIL = "problem-method-not-allowed-detail";
         PROBLEM_NOT_FOUND_TITLE = "problem-not-found-title";
         PROBLEM_NOT_FOUND_DETAIL = "problem-not-found-detail";
         PROBLEM_CONFLICT_TITLE = "problem-conflict-title";

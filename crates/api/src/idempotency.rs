@@ -4,8 +4,9 @@
 //! The key is reserved in the database before the handler runs, so two copies of a request
 //! racing each other cannot both run: the second gets a 409 while the first is in flight,
 //! and the first's response once it is done. Keys are scoped by method, path and credentials,
-//! so two clients' keys never meet. A response with a server error is not kept: the key is
-//! freed and the request may be retried.
+//! so two clients' keys never meet. Only a success is kept: after a refusal (a 4xx, say a
+//! field error) or a server error the key is freed, so the client may correct its request
+//! and send it again under the same key. JSON bodies are compared by content, not by layout.
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
@@ -58,7 +59,7 @@ pub async fn middleware(State(state): State<AppState>, request: Request, next: N
     };
     let credentials = sha256_hex(&[header(AUTHORIZATION)]);
     let scope = format!("{} {} {credentials}", parts.method, parts.uri.path());
-    let request_hash = sha256_hex(&[header(CONTENT_TYPE), &bytes]);
+    let request_hash = sha256_hex(&[header(CONTENT_TYPE), &canonical(&bytes)]);
 
     let now = state.clock.now();
     tracing::debug!(key = %key, "idempotent request");
@@ -94,7 +95,7 @@ async fn keep(state: &AppState, scope: &str, key: &str, response: Response) -> R
             return ApiError::internal(error).into_response();
         }
     };
-    let outcome = if parts.status.is_server_error() {
+    let outcome = if !parts.status.is_success() {
         state.store.idempotency_abandon(scope, key).await
     } else {
         let content_type = parts
@@ -114,6 +115,14 @@ async fn keep(state: &AppState, scope: &str, key: &str, response: Response) -> R
         tracing::error!(error = %error, "could not record an idempotent response");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A JSON body in one canonical layout (keys sorted, no spaces); any other body as it is.
+fn canonical(bytes: &[u8]) -> Vec<u8> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => claimdesk_store::hash::canonical_json(&value).into_bytes(),
+        Err(_) => bytes.to_vec(),
+    }
 }
 
 fn replay(status: u16, kept: &str) -> Response {

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod i18n;
 pub mod idempotency;
 pub mod number;
+pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 pub mod reference;

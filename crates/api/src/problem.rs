@@ -48,6 +48,9 @@ pub enum ApiError {
     /// 403 `forbidden`: known caller, but not allowed to do this.
     #[error("not allowed")]
     Forbidden,
+    /// 405 `method_not_allowed`: the path exists, not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 404 `not_found`: unknown, or not the caller's; both get this same answer, so that
     /// existence cannot be probed.
     #[error("not found")]
@@ -132,7 +135,7 @@ const MAX_ATTACHMENTS: usize = 10;
 
 /// One invalid field: its path in the body (`claim.subject`, `claim.attachments[2]`), a
 /// stable code and a message in the request's language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: String,
@@ -188,7 +191,7 @@ impl FieldError {
 }
 
 /// An error body, as serialized.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// `urn:claimdesk:problem:<code>`: an identifier, not a page to fetch.
     #[serde(rename = "type")]
@@ -222,6 +225,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -240,6 +244,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -308,6 +313,10 @@ impl ApiError {
             ApiError::Unauthorized => plain(
                 msg::PROBLEM_UNAUTHORIZED_TITLE,
                 msg::PROBLEM_UNAUTHORIZED_DETAIL,
+            ),
+            ApiError::MethodNotAllowed => plain(
+                msg::PROBLEM_METHOD_NOT_ALLOWED_TITLE,
+                msg::PROBLEM_METHOD_NOT_ALLOWED_DETAIL,
             ),
             ApiError::Forbidden => {
                 plain(msg::PROBLEM_FORBIDDEN_TITLE, msg::PROBLEM_FORBIDDEN_DETAIL)

@@ -245,6 +245,31 @@ pub fn sanitize_filename(name: &str) -> String {
     }
 }
 
+/// `filename` with an extension that says what the content is: a PDF sent as `x.exe` is kept
+/// as `x.exe.pdf`, so that whoever downloads it opens it with the right program.
+pub fn name_for_content(filename: &str, media_type: &str) -> String {
+    let known: &[&str] = match media_type {
+        "application/pdf" => &["pdf"],
+        "image/jpeg" => &["jpg", "jpeg", "jpe"],
+        "image/png" => &["png"],
+        "image/gif" => &["gif"],
+        "image/webp" => &["webp"],
+        "image/tiff" => &["tif", "tiff"],
+        "image/bmp" => &["bmp"],
+        "image/heif" => &["heic", "heif"],
+        "application/zip" => &["zip"],
+        _ => return filename.to_owned(),
+    };
+    let extension = filename
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    if extension.is_some_and(|ext| known.contains(&ext.as_str())) {
+        filename.to_owned()
+    } else {
+        format!("{filename}.{}", known[0])
+    }
+}
+
 fn is_unsafe_in_filename(c: char) -> bool {
     c.is_control()
         || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*')
@@ -373,6 +398,20 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(test)]
+mod content_names {
+    use super::name_for_content;
+
+    #[test]
+    fn the_extension_follows_the_content() {
+        assert_eq!(name_for_content("x.exe", "application/pdf"), "x.exe.pdf");
+        assert_eq!(name_for_content("scan.PDF", "application/pdf"), "scan.PDF");
+        assert_eq!(name_for_content("photo.jpeg", "image/jpeg"), "photo.jpeg");
+        assert_eq!(name_for_content("photo.png", "image/jpeg"), "photo.png.jpg");
+        assert_eq!(name_for_content("شهادة", "application/pdf"), "شهادة.pdf");
+    }
 }
 
 #[cfg(test)]

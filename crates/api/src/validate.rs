@@ -41,40 +41,65 @@ pub const CAPTCHA_ID_MAX: usize = 64;
 pub const CAPTCHA_ANSWER_MAX: usize = 32;
 
 /// The body of `POST /api/v1/claims`, as sent.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct FilingRequest {
+    #[schema(value_type = ClaimInput, required = true)]
     pub claim: Option<ClaimInput>,
+    #[schema(value_type = ContactInput, required = true)]
     pub contact: Option<ContactInput>,
+    /// Required to file (`POST /api/v1/claims`), optional to validate.
     pub captcha: Option<CaptchaInput>,
+    /// The claim's language, else the request's.
+    #[schema(value_type = Option<crate::openapi::Language>)]
     pub language: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ClaimInput {
+    /// A code of the reference data's `themes`.
+    #[schema(value_type = String, required = true)]
     pub theme: Option<String>,
+    /// A code of the reference data's `filing_places`.
+    #[schema(value_type = String, required = true)]
     pub filing_place: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 200)]
     pub subject: Option<String>,
+    /// The negative certificate's request number.
+    #[schema(value_type = String, required = true, max_length = 64)]
     pub request_number: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 10000)]
     pub message: Option<String>,
+    /// Upload tokens, at most 10.
+    #[schema(max_items = 10)]
     pub attachments: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ContactInput {
+    #[schema(value_type = Profile, required = true)]
     pub profile: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 254)]
     pub email: Option<String>,
+    /// Legal persons only.
     pub company_name: Option<String>,
+    /// Natural persons only.
     pub last_name: Option<String>,
+    /// Natural persons only.
     pub first_name: Option<String>,
     pub phone: Option<String>,
     pub address: Option<String>,
     pub city: Option<String>,
+    /// A code of the reference data's `countries` (ISO 3166-1 alpha-2).
     pub country: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CaptchaInput {
+    /// The `id` of `POST /api/v1/captchas`.
+    #[schema(value_type = String, required = true)]
     pub id: Option<String>,
+    /// The text of the captcha's picture.
+    #[schema(value_type = String, required = true)]
     pub answer: Option<String>,
 }
 
@@ -94,7 +119,7 @@ pub struct ValidFiling {
     pub language: Lang,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Profile {
     NaturalPerson,
@@ -144,24 +169,20 @@ impl ValidFiling {
     }
 }
 
-/// Whether a character shows nothing.
-pub fn is_invisible(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
-        )
-}
-
-/// Whether a text shows nothing: empty, or only whitespace and zero-width characters.
-pub fn is_blank(text: &str) -> bool {
-    text.chars().all(is_invisible)
-}
+pub use claimdesk_domain::{is_blank, is_invisible};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lines {
     Single,
     Multi,
+}
+
+/// Whether `text` holds control characters other than line breaks and tabs (which [`clean`]
+/// turns into spaces in single-line text): they are refused rather than silently dropped,
+/// as the domain refuses them in messages.
+fn has_controls(text: &str, _lines: Lines) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
 }
 
 /// `text` trimmed of invisible characters, its controls dropped and its line breaks
@@ -216,6 +237,10 @@ impl Check<'_> {
             self.fail(field, field_code::REQUIRED);
             return None;
         };
+        if has_controls(value, lines) {
+            self.fail(field, "control_characters");
+            return None;
+        }
         let cleaned = clean(value, lines);
         if is_blank(&cleaned) {
             self.fail(field, field_code::BLANK);
@@ -232,7 +257,12 @@ impl Check<'_> {
         max: usize,
         lines: Lines,
     ) -> Option<String> {
-        let cleaned = clean(value?, lines);
+        let value = value?;
+        if has_controls(value, lines) {
+            self.fail(field, "control_characters");
+            return None;
+        }
+        let cleaned = clean(value, lines);
         if is_blank(&cleaned) {
             return None;
         }
@@ -558,7 +588,7 @@ mod tests {
                 "filing_place": "cri_casablanca_settat",
                 "subject": "  Certificat négatif non reçu\u{00A0}",
                 "request_number": " 2026/123456 ",
-                "message": "Bonjour,\r\n\r\nJ’attends mon certificat depuis 3 semaines.\u{7}\n",
+                "message": "Bonjour,\r\n\r\nJ’attends mon certificat depuis 3 semaines.\n",
                 "attachments": ["tok-1", "tok-2"]
             },
             "contact": {
@@ -689,8 +719,17 @@ mod tests {
             );
         }
         let mut body = full();
+        // Control characters are refused, not dropped: what is stored is what was sent.
         body["claim"]["message"] = json!("\u{0}\u{7}");
-        assert_eq!(fields(&errors_of(body)), vec![("claim.message", "blank")]);
+        assert_eq!(
+            fields(&errors_of(body.clone())),
+            vec![("claim.message", "control_characters")]
+        );
+        body["claim"]["message"] = json!("ab\u{0}\u{7}\u{1b}[31mred");
+        assert_eq!(
+            fields(&errors_of(body.clone())),
+            vec![("claim.message", "control_characters")]
+        );
         let mut body = full();
         body["claim"]["message"] = json!("");
         assert_eq!(

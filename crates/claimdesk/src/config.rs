@@ -39,6 +39,24 @@ pub struct ServeConfig {
     /// Makes every captcha's answer this text. For automated tests only.
     #[arg(long, env = "CLAIMDESK_CAPTCHA_FIXED_ANSWER", hide = true)]
     pub captcha_fixed_answer: Option<String>,
+
+    /// The public site's address, for the links in emails (`{url}/claims/{number}`).
+    #[arg(
+        long,
+        env = "CLAIMDESK_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
+    /// How long before an automatic closure the client gets a reminder (`2d`, `12h`...).
+    #[arg(long, env = "CLAIMDESK_REMINDER_BEFORE", default_value = "2d",
+        value_parser = parse_duration)]
+    pub reminder_before: Duration,
+
+    /// How often the email sender and the deadline timers look for due work (`1s`, `200ms`).
+    #[arg(long, env = "CLAIMDESK_PROCESS_POLL", default_value = "1s",
+        value_parser = parse_duration)]
+    pub process_poll: Duration,
 }
 
 /// Where everything is kept.
@@ -89,6 +107,9 @@ impl std::fmt::Debug for ServeConfig {
                 "captcha_fixed_answer",
                 &self.captcha_fixed_answer.as_ref().map(|_| "***"),
             )
+            .field("public_url", &self.public_url)
+            .field("reminder_before", &self.reminder_before)
+            .field("process_poll", &self.process_poll)
             .finish()
     }
 }
@@ -107,7 +128,8 @@ fn mask_password(url: &str) -> String {
     }
 }
 
-/// Parses `90`, `3s`, `10m`, `12h`, `7d`, `2w` into a duration (a bare number is seconds).
+/// Parses `90`, `250ms`, `3s`, `10m`, `12h`, `7d`, `2w` into a duration (a bare number is
+/// seconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -117,17 +139,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let amount: u64 = digits
         .parse()
         .map_err(|_| format!("`{text}` is not a duration"))?;
-    let seconds = match unit.trim() {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        other => return Err(format!("unknown unit `{other}`: use s, m, h, d or w")),
+    let millis = match unit.trim() {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        other => return Err(format!("unknown unit `{other}`: use ms, s, m, h, d or w")),
     };
     amount
-        .checked_mul(seconds)
-        .map(Duration::from_secs)
+        .checked_mul(millis)
+        .map(Duration::from_millis)
         .ok_or_else(|| format!("`{text}` is too long"))
 }
 
@@ -141,6 +164,7 @@ mod tests {
         assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("200ms"), Ok(Duration::from_millis(200)));
         assert!(parse_duration("7x").is_err());
         assert!(parse_duration("d").is_err());
         assert!(parse_duration("99999999999999999999d").is_err());

@@ -1,7 +1,10 @@
-//! Wires the parts together: the store, the projections and the HTTP API; and the command
-//! line's work on staff accounts.
+//! Wires the parts together: the store, the projections, the process manager (emails and
+//! automatic closure) and the HTTP API; and the command line's work on staff accounts.
 
+pub mod audit;
 pub mod config;
+pub mod generate;
+pub mod projections_cli;
 pub mod users;
 
 use std::net::SocketAddr;
@@ -21,6 +24,8 @@ pub struct Server {
     pub addr: SocketAddr,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The email sender and the deadline timers.
+    process: claimdesk_process::Workers,
 }
 
 impl Server {
@@ -28,8 +33,43 @@ impl Server {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await.context("the server task failed")??;
+        self.process.stop().await;
         Ok(())
     }
+
+    /// Stops at once, as a killed process would: the listener, and the email being sent cut
+    /// off mid-way (it stays leased until its lease runs out). Connections already open end
+    /// on their own, and the projections with the last of them.
+    pub fn abort(self) {
+        self.process.abort();
+        self.task.abort();
+    }
+
+    /// What this instance's email sender and timers did since it started.
+    pub fn process_stats(&self) -> claimdesk_process::StatsSnapshot {
+        self.process.stats()
+    }
+}
+
+/// The process manager's settings from the server's configuration and the routing data.
+pub fn process_settings(config: &ServeConfig) -> claimdesk_process::Settings {
+    let mut settings = claimdesk_process::Settings::new(config.storage.data_dir.join("mail"));
+    settings.mail_from = config.mail_from.clone();
+    settings.smtp_url = config.smtp_url.clone().filter(|url| !url.trim().is_empty());
+    settings.public_url = config.public_url.clone();
+    settings.reminder_before = config.reminder_before;
+    settings.poll_interval = config.process_poll;
+    settings.entities = claimdesk_api::routing::Routing::load()
+        .entities
+        .iter()
+        .map(|entity| claimdesk_process::Entity {
+            code: entity.code.clone(),
+            mailbox: entity.mailbox.clone(),
+            label_fr: entity.labels.fr.clone(),
+            label_ar: entity.labels.ar.clone(),
+        })
+        .collect();
+    settings
 }
 
 /// Creates or updates the store's schema.
@@ -78,10 +118,15 @@ pub async fn start_with_clock(
             )
         })?;
 
-    let projections = Arc::new(Projections::start(
-        store.clone(),
-        claimdesk_projections::all(),
-    ));
+    let process = process_settings(&config);
+    let mut read_side = claimdesk_projections::all();
+    read_side.push(claimdesk_process::projection(&process)?);
+    let options = claimdesk_projections::Options::default();
+    let projections = Projections::open(store.clone(), read_side, options)
+        .await
+        .context("cannot start the projections")?;
+    let projections = Arc::new(projections);
+    let workers = claimdesk_process::Workers::start(store.clone(), clock.clone(), &process)?;
     let settings = Settings {
         data_dir: config.storage.data_dir.clone(),
         auto_close_after: config.auto_close_after,
@@ -107,5 +152,6 @@ pub async fn start_with_clock(
         addr,
         shutdown,
         task,
+        process: workers,
     })
 }

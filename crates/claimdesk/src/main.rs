@@ -1,10 +1,15 @@
 //! The `claimdesk` command: `serve` runs the service, `migrate` brings the database's schema
-//! up to date, `users` manages staff accounts.
+//! up to date, `users` manages staff accounts, `audit` replays and verifies the stored
+//! history, `projections` lists and rebuilds the read models, `dev generate` writes made-up
+//! claims for trials and benchmarks.
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use claimdesk::audit::AuditCommand;
 use claimdesk::config::{ServeConfig, StorageConfig};
+use claimdesk::generate::DevCommand;
+use claimdesk::projections_cli::ProjectionsCommand;
 use claimdesk::users::UsersCommand;
 
 #[derive(Parser)]
@@ -27,6 +32,15 @@ enum Command {
     /// Manages staff accounts: agents, auditors, analysts and administrators.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Replays a claim's events and checks that the stored history is intact.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Lists and rebuilds the read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+    /// Tools for trials and benchmarks, never for a site's real data.
+    #[command(subcommand)]
+    Dev(DevCommand),
 }
 
 /// Starts logging. A command whose standard output is its result (`users`) logs to standard
@@ -53,7 +67,8 @@ fn init_logs(json: bool, output_is_result: bool) {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logs(cli.log_json, matches!(cli.command, Command::Users(_)));
+    let output_is_result = !matches!(cli.command, Command::Serve(_) | Command::Migrate(_));
+    init_logs(cli.log_json, output_is_result);
 
     match cli.command {
         Command::Serve(config) => {
@@ -69,6 +84,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Users(command) => claimdesk::users::run(command, &mut std::io::stdout()).await,
+        Command::Audit(command) => claimdesk::audit::run(command, &mut std::io::stdout()).await,
+        Command::Projections(command) => {
+            claimdesk::projections_cli::run(command, &mut std::io::stdout()).await
+        }
+        Command::Dev(command) => claimdesk::generate::run(command, &mut std::io::stdout()).await,
     }
 }
 

@@ -75,7 +75,13 @@ pub async fn execute(
         let (recorded, mut state) = load(store.as_ref(), number).await?;
         match status_seen {
             None => status_seen = Some(state.status()),
-            Some(seen) if seen != state.status() => return Err(CommandError::StatusChanged),
+            Some(seen) if seen != state.status() => {
+                // The claim moved to another status: a refusal on the fresh state says best
+                // why the command cannot be done (`claim_closed`, `not_closed`, ...); a
+                // command that would now be accepted was still meant for another situation.
+                decide(&state, command(&state))?;
+                return Err(CommandError::StatusChanged);
+            }
             Some(_) => {}
         }
         let command = command(&state);

@@ -58,7 +58,7 @@ use crate::event::{
     ClaimReopened, ClaimRouted, ClaimTransferred, ClosedPersonal, FiledPersonal, MessagePersonal,
     MessagePosted, ReopenedPersonal, TransferredPersonal,
 };
-use crate::model::{Actor, ClaimStatus};
+use crate::model::{Actor, Channel, ClaimStatus};
 use crate::state::ClaimState;
 use crate::time::Timestamp;
 
@@ -90,6 +90,7 @@ pub fn decide(state: &ClaimState, command: ClaimCommand) -> Result<Vec<ClaimEven
                 ClaimEvent::ClaimFiled(ClaimFiled {
                     number,
                     filed_at: at,
+                    channel: Channel::Web,
                     language,
                     theme,
                     filing_place,

@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Actor, Attachment, Contact, Language};
+use crate::model::{Actor, Attachment, Channel, Contact, Language};
 use crate::time::Timestamp;
 
 /// What every event payload declares about itself.
@@ -35,11 +35,16 @@ pub struct FiledPersonal {
 }
 
 /// A client filed a claim (the wizard's *Confirm*).
+///
+/// Schema history: version 1 had no `channel`; version 2 added it (every version 1 claim
+/// was filed on the web, which is what the upcaster fills in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClaimFiled {
     /// The claim number, given to the client and used to track the claim.
     pub number: String,
     pub filed_at: Timestamp,
+    /// How the claim reached the office (schema version 2).
+    pub channel: Channel,
     pub language: Language,
     /// The theme's code from the reference data.
     pub theme: String,
@@ -211,7 +216,7 @@ macro_rules! payloads {
 }
 
 payloads! {
-    ClaimFiled => 1,
+    ClaimFiled => 2,
     ClaimRouted => 1,
     ClaimTransferred => 1,
     ClaimAnswered => 1,

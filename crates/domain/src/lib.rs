@@ -34,9 +34,9 @@ pub use event::{
     ClaimReopened, ClaimRouted, ClaimTransferred, ClosedPersonal, EventPayload, FiledPersonal,
     MessagePersonal, MessagePosted, ReopenedPersonal, TransferredPersonal,
 };
-pub use model::{Actor, Attachment, ClaimStatus, Contact, Language, Profile};
+pub use model::{Actor, Attachment, Channel, ClaimStatus, Contact, Language, Profile};
 pub use state::{Actions, ClaimState, Deadline, Filing, Rating};
-pub use text::is_blank;
+pub use text::{is_blank, is_invisible};
 pub use time::{Duration, DurationParseError, Timestamp, TimestampError, UtcDateTime};
 
 /// The default delay before an answered claim closes by itself: 7 × 24 hours.

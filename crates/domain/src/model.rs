@@ -27,6 +27,20 @@ impl Language {
     }
 }
 
+/// How a claim reached the office. Serialized `"web"`.
+///
+/// Only the online wizard (the web pages and the HTTP API behind them) files claims so far;
+/// the field exists so that claims entered at an office's counter or sent by a partner's
+/// integration can be told apart when those channels open. `ClaimFiled` events of schema
+/// version 1 predate the field: they were all filed on the web (see the claims codec's
+/// upcaster).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The online wizard.
+    Web,
+}
+
 /// Who the client is. Serialized `"natural_person"` / `"legal_person"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::event::ClaimEvent;
-use crate::model::{Actor, ClaimStatus, Language};
+use crate::model::{Actor, Channel, ClaimStatus, Language};
 use crate::time::Timestamp;
 
 /// The non-personal facts recorded at filing.
@@ -28,6 +28,7 @@ use crate::time::Timestamp;
 pub struct Filing {
     pub number: String,
     pub filed_at: Timestamp,
+    pub channel: Channel,
     pub language: Language,
     pub theme: String,
     pub filing_place: String,
@@ -128,6 +129,7 @@ impl ClaimState {
                 self.filing = Some(Filing {
                     number: filed.number.clone(),
                     filed_at: filed.filed_at,
+                    channel: filed.channel,
                     language: filed.language,
                     theme: filed.theme.clone(),
                     filing_place: filed.filing_place.clone(),

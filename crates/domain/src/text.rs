@@ -17,22 +17,51 @@ use crate::error::DomainError;
 use crate::limits;
 use crate::model::{Attachment, Contact};
 
-/// Characters that show nothing, beyond those Unicode classes as whitespace.
-const INVISIBLE: [char; 7] = [
-    '\u{200B}', // zero width space
-    '\u{200C}', // zero width non-joiner
-    '\u{200D}', // zero width joiner
-    '\u{2060}', // word joiner
-    '\u{FEFF}', // zero width no-break space (byte order mark)
-    '\u{00AD}', // soft hyphen
-    '\u{180E}', // Mongolian vowel separator
-];
+/// Whether a character shows nothing on its own: whitespace (no-break spaces included),
+/// Unicode's default-ignorable code points (zero-width characters, direction marks and
+/// embeddings, variation selectors, the byte order mark, ...) and combining marks, which only
+/// decorate the character before them.
+pub fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            // default-ignorable code points
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+                // combining marks, Arabic vowel signs among them
+                | '\u{0300}'..='\u{036F}'
+                | '\u{0610}'..='\u{061A}'
+                | '\u{064B}'..='\u{065F}'
+                | '\u{0670}'
+                | '\u{06D6}'..='\u{06DC}'
+                | '\u{06DF}'..='\u{06E4}'
+                | '\u{06E7}'..='\u{06E8}'
+                | '\u{06EA}'..='\u{06ED}'
+                | '\u{1AB0}'..='\u{1AFF}'
+                | '\u{1DC0}'..='\u{1DFF}'
+                | '\u{20D0}'..='\u{20FF}'
+                | '\u{FE20}'..='\u{FE2F}'
+        )
+}
 
-/// Whether `text` shows nothing: empty, or only whitespace, no-break spaces and zero-width
-/// characters.
+/// Whether `text` shows nothing: empty, or only invisible characters ([`is_invisible`]).
 pub fn is_blank(text: &str) -> bool {
-    text.chars()
-        .all(|c| c.is_whitespace() || INVISIBLE.contains(&c))
+    text.chars().all(is_invisible)
 }
 
 /// Whether a text may span several lines.
@@ -210,11 +239,26 @@ mod tests {
             "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}",
             "\u{3000}\u{2003}\u{2028}\u{2029}\u{0085}\u{1680}",
             " \u{00A0}\u{200B} \u{FEFF}\u{00AD}\u{180E}",
+            // direction marks, embeddings and isolates
+            "\u{200F}\u{200E}\u{202B}\u{202C}\u{2067}\u{2069}\u{061C}",
+            // a lone combining accent, Arabic vowel signs alone, a variation selector
+            "\u{0301}",
+            "\u{064E}\u{0650}\u{0651}",
+            "\u{FE0F}",
         ];
         for text in blank {
             assert!(is_blank(text), "{text:?} should be blank");
         }
-        for text in ["a", " . ", "\u{200B}x", "ب", "\u{00A0}1"] {
+        for text in [
+            "a",
+            " . ",
+            "\u{200B}x",
+            "ب",
+            "\u{00A0}1",
+            "e\u{0301}",
+            "بَ",
+            "\u{200F}1",
+        ] {
             assert!(!is_blank(text), "{text:?} should not be blank");
         }
     }

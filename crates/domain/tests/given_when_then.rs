@@ -2,11 +2,11 @@
 //! events (or this refusal).
 
 use claimdesk_domain::{
-    decide, limits, Actions, Actor, AnsweredPersonal, Attachment, ClaimAnswered, ClaimAutoClosed,
-    ClaimClosed, ClaimCommand, ClaimEvent, ClaimFiled, ClaimReopened, ClaimRouted, ClaimState,
-    ClaimStatus, ClaimTransferred, ClosedPersonal, Contact, DomainError, Duration, ErrorKind,
-    FiledPersonal, Language, MessagePersonal, MessagePosted, Profile, Rating, ReopenedPersonal,
-    Timestamp, TransferredPersonal, DEFAULT_AUTO_CLOSE_AFTER,
+    decide, limits, Actions, Actor, AnsweredPersonal, Attachment, Channel, ClaimAnswered,
+    ClaimAutoClosed, ClaimClosed, ClaimCommand, ClaimEvent, ClaimFiled, ClaimReopened, ClaimRouted,
+    ClaimState, ClaimStatus, ClaimTransferred, ClosedPersonal, Contact, DomainError, Duration,
+    ErrorKind, FiledPersonal, Language, MessagePersonal, MessagePosted, Profile, Rating,
+    ReopenedPersonal, Timestamp, TransferredPersonal, DEFAULT_AUTO_CLOSE_AFTER,
 };
 use serde_json::json;
 
@@ -146,6 +146,7 @@ fn filed() -> ClaimEvent {
     ClaimEvent::ClaimFiled(ClaimFiled {
         number: NUMBER.into(),
         filed_at: day(0),
+        channel: Channel::Web,
         language: Language::Fr,
         theme: "name-refused".into(),
         filing_place: "online".into(),
@@ -1156,6 +1157,7 @@ fn events_have_a_stable_serialized_form() {
             "data": {
                 "number": NUMBER,
                 "filed_at": "2026-03-02T09:00:00.000000Z",
+                "channel": "web",
                 "language": "fr",
                 "theme": "name-refused",
                 "filing_place": "online",
@@ -1237,7 +1239,13 @@ fn event_types_and_schema_versions_are_named_after_the_variants() {
     let types: Vec<_> = events.iter().map(ClaimEvent::event_type).collect();
     assert_eq!(types, ClaimEvent::EVENT_TYPES);
     for event in &events {
-        assert_eq!(event.schema_version(), 1);
+        // ClaimFiled is at version 2 (it gained `channel`); the others are at version 1.
+        let expected = if event.event_type() == "ClaimFiled" {
+            2
+        } else {
+            1
+        };
+        assert_eq!(event.schema_version(), expected);
         let json = serde_json::to_value(event).unwrap();
         assert_eq!(json["type"], event.event_type());
         let back: ClaimEvent = serde_json::from_value(json).unwrap();

@@ -108,7 +108,6 @@ impl Projection for ClaimDetail {
                     if doc["status"] == status_code(ClaimStatus::Answered) {
                         doc["status"] = status_code(ClaimStatus::Pending);
                     }
-                    doc["answered_at"] = Value::Null;
                     doc["auto_close_at"] = Value::Null;
                 }
                 add_files(&mut doc, &posted.attachments);
@@ -116,7 +115,6 @@ impl Projection for ClaimDetail {
             ClaimEvent::ClaimClosed(closed) => {
                 doc["status"] = status_code(ClaimStatus::Closed);
                 doc["closed_at"] = json!(closed.at);
-                doc["answered_at"] = Value::Null;
                 doc["auto_close_at"] = Value::Null;
                 if let Some(level) = closed.satisfaction {
                     doc["satisfaction"] = json!(level);
@@ -125,7 +123,6 @@ impl Projection for ClaimDetail {
             ClaimEvent::ClaimAutoClosed(closed) => {
                 doc["status"] = status_code(ClaimStatus::Closed);
                 doc["closed_at"] = json!(closed.at);
-                doc["answered_at"] = Value::Null;
                 doc["auto_close_at"] = Value::Null;
             }
             ClaimEvent::ClaimReopened(_) => {

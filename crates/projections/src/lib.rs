@@ -13,18 +13,23 @@
 //!   (read-your-writes).
 //!
 //! Read models are defined under the workspace's `projections/` folder, each with a version;
-//! a new version starts empty and is filled from the first event.
+//! a new version starts empty and is filled from the first event while the previous one keeps
+//! serving, and replaces it once it has caught up ([`serving`]).
 
 pub mod agent_queue;
 pub mod claim_detail;
 pub mod claim_history;
 pub mod definition;
 pub mod runtime;
+pub mod satisfaction_stats;
+pub mod serving;
 
 use std::sync::Arc;
 
 pub use definition::Definition;
-pub use runtime::{Projection, ProjectionError, Projections, Status};
+pub use runtime::{
+    Options, Projection, ProjectionError, Projections, RebuildError, RebuildStarted, Status,
+};
 
 /// Every read model the service keeps.
 pub fn all() -> Vec<Arc<dyn Projection>> {
@@ -32,5 +37,6 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(claim_detail::ClaimDetail::new()),
         Arc::new(claim_history::ClaimHistory::new()),
         Arc::new(agent_queue::AgentQueue::new()),
+        Arc::new(satisfaction_stats::SatisfactionStats::new()),
     ]
 }

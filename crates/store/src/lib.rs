@@ -13,6 +13,9 @@
 //!   by recomputing the chain ([`hash`]).
 //! - **Read models beside the events.** A projection's documents and its checkpoint change in
 //!   one transaction ([`ReadModelTx::commit`]), so a restart neither skips nor repeats.
+//! - **An outbox and timers written with a checkpoint.** What the process manager queues and
+//!   schedules while applying events commits with its checkpoint, once per delivery key
+//!   ([`process`]).
 //!
 //! The store knows events, streams and documents; it knows nothing of claims.
 //!
@@ -22,6 +25,7 @@
 
 pub mod event;
 pub mod hash;
+pub mod process;
 pub mod read_model;
 pub mod services;
 
@@ -43,6 +47,9 @@ pub use event::{
     AppendResult, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent, Version,
 };
 pub use postgres::PostgresStore;
+pub use process::{
+    LeasedTimer, OutboxEntry, OutboxMessage, OutboxStatus, ProcessStore, Requeue, Timer,
+};
 pub use read_model::{Document, ProjectionId, ReadModelTx, ReadModels};
 pub use services::Services;
 pub use sqlite::SqliteStore;
@@ -79,9 +86,9 @@ pub trait EventStore: Send + Sync {
 }
 
 /// Everything the service keeps in its database, behind one handle.
-pub trait Store: EventStore + ReadModels + Services {}
+pub trait Store: EventStore + ReadModels + Services + ProcessStore {}
 
-impl<T: EventStore + ReadModels + Services> Store for T {}
+impl<T: EventStore + ReadModels + Services + ProcessStore> Store for T {}
 
 /// Opens the store named by `url`: `postgres://...` or `sqlite://path` (created if missing),
 /// and brings its schema up to date.

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::process::{OutboxMessage, Timer};
 use crate::{Position, StoreError};
 
 /// A projection's name and the version of its definition.
@@ -71,13 +72,22 @@ pub trait ReadModels: Send + Sync {
     async fn drop_projection(&self, projection: &ProjectionId) -> Result<(), StoreError>;
 }
 
-/// Changes to one projection's documents, applied together with its checkpoint.
+/// Changes to one projection's documents (and the process manager's outbox and timers),
+/// applied together with its checkpoint.
 #[async_trait]
 pub trait ReadModelTx: Send {
     async fn get(&mut self, collection: &str, key: &str) -> Result<Option<Document>, StoreError>;
     /// Inserts or replaces the document with the same collection and key.
     async fn put(&mut self, document: Document) -> Result<(), StoreError>;
     async fn delete(&mut self, collection: &str, key: &str) -> Result<(), StoreError>;
+    /// Queues an email, written at commit unless its delivery key is already queued; see
+    /// [`crate::process`].
+    async fn enqueue(&mut self, message: OutboxMessage) -> Result<(), StoreError>;
+    /// Sets the timer of `timer.stream_id` and `timer.kind` at commit, unless a later event
+    /// set it; see [`crate::process`].
+    async fn schedule(&mut self, timer: Timer) -> Result<(), StoreError>;
+    /// Removes, at commit, the timers of `stream_id` set by events before position `before`.
+    async fn cancel_timers(&mut self, stream_id: &str, before: Position) -> Result<(), StoreError>;
     /// Moves the checkpoint from the `from` given to `begin` to `to` and commits everything.
     ///
     /// Fails with [`StoreError::CheckpointMoved`] (and stores nothing) when another worker

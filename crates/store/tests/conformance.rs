@@ -16,6 +16,8 @@ mod concurrency;
 mod events;
 #[path = "conformance/fixture.rs"]
 mod fixture;
+#[path = "conformance/process.rs"]
+mod process;
 #[path = "conformance/read_models.rs"]
 mod read_models;
 #[path = "conformance/services.rs"]
@@ -67,6 +69,12 @@ fn tests() -> Vec<(&'static str, Test)> {
         read_models::concurrent_commits_have_one_winner,
         read_models::dropped_unit_of_work_stores_nothing,
         read_models::drop_projection_removes_one_version,
+        process::outbox_and_timers_commit_with_the_checkpoint,
+        process::a_delivery_key_is_queued_once,
+        process::timers_follow_event_order,
+        process::leases_give_each_message_to_one_claimer,
+        process::delivery_outcomes_are_recorded,
+        process::due_timers_fire_once,
         services::captcha_is_single_use,
         services::captcha_wrong_answer_uses_it_up,
         services::captcha_expires,

@@ -4,7 +4,7 @@
 ## المشاكل (application/problem+json): العنوان والتفاصيل
 
 problem-bad-request-title = طلب غير سليم
-problem-bad-request-detail = محتوى الطلب غير مقروء أو ليس بصيغة JSON صحيحة.
+problem-bad-request-detail = الطلب غير سليم: محتوى غير مقروء، أو JSON أو استمارة غير صحيحة، أو ترويسة غير صحيحة.
 problem-unauthorized-title = المصادقة مطلوبة
 problem-unauthorized-detail = بيانات الدخول غير موجودة أو غير صحيحة أو منتهية الصلاحية.
 problem-forbidden-title = الوصول مرفوض
@@ -14,7 +14,7 @@ problem-not-found-detail = المورد المطلوب غير موجود أو غ
 problem-conflict-title = الإجراء غير ممكن حاليًا
 problem-conflict-detail = لا يمكن تنفيذ هذا الإجراء في الحالة الحالية للشكاية. يرجى تحديث الصفحة ثم إعادة المحاولة.
 problem-conflict-concurrent-change = عُدِّلت الشكاية للتو من جهة أخرى. يرجى تحديث الصفحة ثم إعادة المحاولة.
-problem-conflict-claim-closed = الشكاية مغلقة. يرجى إعادة فتحها لمواصلة التواصل.
+problem-conflict-claim-closed = الشكاية مغلقة: لا يمكن إعادة فتحها إلا من طرف المشتكي مع ذكر السبب.
 problem-conflict-not-closed = الشكاية غير مغلقة، لذا لا يمكن إعادة فتحها.
 problem-conflict-not-answered = لم تتلقَّ الشكاية أي رد بعد.
 problem-conflict-request-in-progress = طلب مطابق قيد المعالجة حاليًا. يرجى الانتظار لحظات.
@@ -97,7 +97,7 @@ field-legal-person-only = هذا الحقل خاص بالأشخاص المعنو
 field-natural-person-only = هذا الحقل خاص بالأشخاص الذاتيين.
 field-duplicate = هذه القيمة موجودة مسبقًا في القائمة.
 field-control-characters = يحتوي هذا الحقل على أحرف غير مسموح بها.
-field-captcha-invalid = الرمز المُدخَل لا يطابق الصورة.
+field-captcha-invalid = الرمز غير صحيح أو منتهي الصلاحية أو سبق استعماله: أدخل رمز صورة جديدة.
 field-unknown-upload = هذا الملف غير معروف أو انتهت صلاحيته، يرجى إرساله من جديد.
 field-attachment-too-large = يجب ألا يتجاوز حجم كل مرفق 20 ميغابايت.
 field-satisfaction-out-of-range = يجب أن يكون مستوى الرضا بين 1 و5.
@@ -121,3 +121,6 @@ history-closed-client = إغلاق من طرف صاحب الشكاية
 history-closed-entity = إغلاق من طرف جهة المعالجة
 history-closed-auto = إغلاق تلقائي
 history-reopened = إعادة فتح الشكاية
+
+problem-method-not-allowed-title = طريقة غير مسموح بها
+problem-method-not-allowed-detail = هذا العنوان لا يقبل طريقة HTTP هذه.

@@ -4,7 +4,7 @@
 ## Problèmes (application/problem+json) : titre et détail
 
 problem-bad-request-title = Requête mal formée
-problem-bad-request-detail = Le corps de la requête est illisible ou n’est pas un JSON valide.
+problem-bad-request-detail = La requête est mal formée : corps illisible, JSON ou formulaire invalide, ou en-tête incorrect.
 problem-unauthorized-title = Authentification requise
 problem-unauthorized-detail = Les identifiants sont absents, invalides ou expirés.
 problem-forbidden-title = Accès refusé
@@ -14,7 +14,7 @@ problem-not-found-detail = La ressource demandée n’existe pas ou ne vous est 
 problem-conflict-title = Action impossible pour le moment
 problem-conflict-detail = L’action n’est pas possible dans l’état actuel de la réclamation. Actualisez la page puis réessayez.
 problem-conflict-concurrent-change = La réclamation vient d’être modifiée par ailleurs. Actualisez la page puis réessayez.
-problem-conflict-claim-closed = La réclamation est clôturée. Rouvrez-la pour poursuivre l’échange.
+problem-conflict-claim-closed = La réclamation est clôturée : seul le client peut la rouvrir, en indiquant un motif.
 problem-conflict-not-closed = La réclamation n’est pas clôturée : elle ne peut donc pas être rouverte.
 problem-conflict-not-answered = La réclamation n’a pas encore reçu de réponse.
 problem-conflict-request-in-progress = Une requête identique est déjà en cours de traitement. Patientez quelques instants.
@@ -73,7 +73,7 @@ field-legal-person-only = Ce champ ne concerne que les personnes morales.
 field-natural-person-only = Ce champ ne concerne que les personnes physiques.
 field-duplicate = Cette valeur figure déjà dans la liste.
 field-control-characters = Ce champ contient des caractères non autorisés.
-field-captcha-invalid = Le code saisi ne correspond pas à l’image.
+field-captcha-invalid = Le code est incorrect, expiré ou déjà utilisé : saisissez le code d’une nouvelle image.
 field-unknown-upload = Ce fichier est inconnu ou a expiré : envoyez-le de nouveau.
 field-attachment-too-large = Chaque pièce jointe doit faire au plus 20 Mo.
 field-satisfaction-out-of-range = Le niveau de satisfaction doit être compris entre 1 et 5.
@@ -97,3 +97,6 @@ history-closed-client = Clôturée par le client
 history-closed-entity = Clôturée par l’entité de traitement
 history-closed-auto = Clôturée automatiquement
 history-reopened = Réclamation rouverte
+
+problem-method-not-allowed-title = Méthode non autorisée
+problem-method-not-allowed-detail = Cette adresse n’accepte pas cette méthode HTTP.

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::extract::ReqJson;
 use crate::i18n::Lang;
 use crate::number;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 use crate::reference::Reference;
 use crate::routes::claims::{
     attachments, detail_document, history_document, render_detail, render_history, run,
@@ -52,13 +52,35 @@ fn number_of(doc: &Value) -> String {
     doc["number"].as_str().unwrap_or_default().to_owned()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// For administrators: the entity whose queue to read.
     entity: Option<String>,
 }
 
 /// The entity's claims that wait on it, longest waiting first, with how long each has waited.
+///
+/// An agent reads its own entity's queue; an administrator names the entity.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/queue",
+    tag = "agents",
+    operation_id = "agent_queue",
+    params(QueueQuery),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The queue.", body = crate::openapi::Queue),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: an administrator without \
+            `?entity=`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login))]
 pub async fn queue(
     State(state): State<AppState>,
@@ -121,6 +143,25 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// A claim of the entity.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/claims/{number}",
+    tag = "agents",
+    operation_id = "agent_claim_detail",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The claim.", body = crate::openapi::ClaimDetail),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or another entity's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -132,6 +173,26 @@ pub async fn detail(
     Ok(Json(render_detail(&doc, lang)))
 }
 
+/// What happened to a claim of the entity, oldest first, with the staff's logins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/claims/{number}/history",
+    tag = "agents",
+    operation_id = "agent_claim_history",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The entries, oldest first.",
+            body = Vec<crate::openapi::HistoryEntry>),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or another entity's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
 pub async fn history(
     State(state): State<AppState>,
@@ -144,6 +205,36 @@ pub async fn history(
     Ok(Json(render_history(&history, lang, true)))
 }
 
+/// A file of a claim of the entity, as a download under its original name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/agent/claims/{number}/attachments/{id}",
+    tag = "agents",
+    operation_id = "agent_claim_attachment",
+    params(
+        ("number" = String, Path, description = "The claim's number."),
+        ("id" = String, Path, description = "The file's `id`, from the detail or the history."),
+    ),
+    security(("staff_token" = [])),
+    responses(
+        (status = 200, description = "The file, with the media type judged at upload.",
+            content(
+                ("application/pdf"), ("image/jpeg"), ("image/png"), ("image/gif"),
+                ("image/webp"), ("image/tiff"), ("image/bmp"), ("image/heif"),
+                ("application/zip"),
+            ),
+            headers(("Content-Disposition" = String,
+                description = "`attachment`, with the file's original name."))),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim or file, or another \
+            entity's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number, attachment = %id))]
 pub async fn attachment(
     State(state): State<AppState>,
@@ -154,10 +245,13 @@ pub async fn attachment(
     serve_attachment(&state, &number_of(&doc), &id).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AnswerRequest {
+    /// The answer; not blank.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     body: Option<String>,
+    /// Upload tokens, at most 10.
     #[serde(default)]
     attachments: Vec<String>,
     /// Close the claim with the answer, in one action.
@@ -165,8 +259,43 @@ pub struct AnswerRequest {
     close: bool,
 }
 
-/// The entity answers: the claim then waits on the client, and closes by itself if the client
-/// does not react before the deadline.
+/// The entity answers.
+///
+/// The claim then waits on the client, and closes by itself if the client does not react
+/// before the deadline; with `close: true` it closes at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/claims/{number}/answer",
+    tag = "agents",
+    operation_id = "agent_answer",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("staff_token" = [])),
+    request_body = AnswerRequest,
+    responses(
+        (status = 201, description = "Answered: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or another entity's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, ...) or it changed meanwhile (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
 pub async fn answer(
     State(state): State<AppState>,
@@ -200,6 +329,39 @@ pub async fn answer(
 }
 
 /// The entity writes to the client without answering (asking for a document, say).
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/claims/{number}/messages",
+    tag = "agents",
+    operation_id = "agent_post_message",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("staff_token" = [])),
+    request_body = MessageRequest,
+    responses(
+        (status = 201, description = "Sent: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or another entity's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, ...) or it changed meanwhile (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
 pub async fn post_message(
     State(state): State<AppState>,
@@ -227,15 +389,52 @@ pub async fn post_message(
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TransferRequest {
+    /// The code of the entity to hand the claim to.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     entity: Option<String>,
+    /// Why; not blank.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     reason: Option<String>,
 }
 
 /// Hands the claim to another entity, saying why.
+#[utoipa::path(
+    post,
+    path = "/api/v1/agent/claims/{number}/transfer",
+    tag = "agents",
+    operation_id = "agent_transfer",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("staff_token" = [])),
+    request_body = TransferRequest,
+    responses(
+        (status = 200, description = "Transferred: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no staff token, or a bad or expired \
+            one, or a disabled account.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: neither an agent nor an administrator.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or another entity's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, ...) or it changed meanwhile (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(login = %staff.login, claim = %number))]
 pub async fn transfer(
     State(state): State<AppState>,

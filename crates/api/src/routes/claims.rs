@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth::{new_secret, ClaimAccess};
 use crate::extract::{ClientIp, ReqJson};
 use crate::i18n::Lang;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 use crate::ratelimit::ip_key;
 use crate::reference::Reference;
 use crate::routing::Routing;
@@ -134,10 +134,22 @@ fn domain_error(error: DomainError, lang: Lang) -> ApiError {
 }
 
 /// Content errors of a command as one 422 listing every field at fault.
+///
+/// Text errors use the same codes as the filing's fields (`blank`, `too_long` with its limit),
+/// so a client handles one set of codes.
 pub(crate) fn invalid(errors: Vec<DomainError>, lang: Lang) -> ApiError {
     let fields = errors
         .iter()
-        .map(|e| FieldError::new(e.field().unwrap_or("body"), e.code(), lang))
+        .map(|e| {
+            let field = e.field().unwrap_or("body");
+            match e {
+                DomainError::BlankText { .. } => FieldError::new(field, "blank", lang),
+                DomainError::TextTooLong { max, .. } => {
+                    FieldError::over_limit(field, "too_long", *max, lang)
+                }
+                other => FieldError::new(field, other.code(), lang),
+            }
+        })
         .collect();
     ApiError::Validation(fields)
 }
@@ -172,6 +184,30 @@ pub(crate) async fn run(
     Ok(done)
 }
 
+/// Files a claim.
+///
+/// The claim is routed to its handling entity; the answer carries a claim token, so the
+/// client can follow the claim at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims",
+    tag = "public",
+    operation_id = "file_claim",
+    request_body = crate::validate::FilingRequest,
+    responses(
+        (status = 201, description = "Filed.", body = crate::openapi::Filed),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`; or `captcha_invalid`: a wrong, expired or used captcha.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = tracing::field::Empty))]
 pub async fn file(
     State(state): State<AppState>,
@@ -244,11 +280,36 @@ pub async fn file(
 }
 
 /// Checks a filing body for the wizard's steps: 204, or 422 with the field errors.
+///
+/// The captcha is optional here, and only its shape is checked.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/validate",
+    tag = "public",
+    operation_id = "validate_claim",
+    request_body = crate::validate::FilingRequest,
+    responses(
+        (status = 204, description = "The body would pass."),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn validate(
+    State(state): State<AppState>,
     lang: Lang,
     ReqJson(request): ReqJson<FilingRequest>,
 ) -> Result<StatusCode, ApiError> {
-    validate_filing(&request, lang).map_err(ApiError::Validation)?;
+    let filing = validate_filing(&request, lang).map_err(ApiError::Validation)?;
+    // Unknown upload tokens are found here too, not only when filing.
+    attachments(&state, &filing.attachments, "claim.attachments", lang).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -268,16 +329,47 @@ async fn issue_claim_token(
     Ok((secret, expires_at))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AccessRequest {
+    /// The claim's number.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     number: Option<String>,
+    /// The email given when filing.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     email: Option<String>,
 }
 
-/// Opens a claim with its number and its client's email. Both wrong and either wrong get the
-/// same 404, and repeated failures from one address are rate limited.
+/// Opens a claim with its number and its client's email.
+///
+/// Both wrong and either wrong get the same 404, and repeated failures from one address are
+/// rate limited.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/access",
+    tag = "public",
+    operation_id = "access_claim",
+    request_body = AccessRequest,
+    responses(
+        (status = 200, description = "A claim token.", body = crate::openapi::AccessGranted),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no claim with this number and email.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `number` or `email` missing.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many failures from this \
+            address.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
 #[instrument(skip_all, fields(claim = tracing::field::Empty))]
 pub async fn access(
     State(state): State<AppState>,
@@ -463,6 +555,23 @@ pub(crate) fn render_history(doc: &Value, lang: Lang, staff_view: bool) -> Value
         .collect::<Vec<_>>())
 }
 
+/// The claim, with what its client may do now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/claims/{number}",
+    tag = "client",
+    operation_id = "claim_detail",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("claim_token" = [])),
+    responses(
+        (status = 200, description = "The claim.", body = crate::openapi::ClaimDetail),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or not this token's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -475,6 +584,24 @@ pub async fn detail(
     Ok(Json(render_detail(&doc, lang)))
 }
 
+/// What happened to the claim, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/claims/{number}/history",
+    tag = "client",
+    operation_id = "claim_history",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("claim_token" = [])),
+    responses(
+        (status = 200, description = "The entries, oldest first.",
+            body = Vec<crate::openapi::HistoryEntry>),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or not this token's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number))]
 pub async fn history(
     State(state): State<AppState>,
@@ -485,6 +612,34 @@ pub async fn history(
     Ok(Json(render_history(&doc, lang, false)))
 }
 
+/// A file of the claim, as a download under its original name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/claims/{number}/attachments/{id}",
+    tag = "client",
+    operation_id = "claim_attachment",
+    params(
+        ("number" = String, Path, description = "The claim's number."),
+        ("id" = String, Path, description = "The file's `id`, from the detail or the history."),
+    ),
+    security(("claim_token" = [])),
+    responses(
+        (status = 200, description = "The file, with the media type judged at upload.",
+            content(
+                ("application/pdf"), ("image/jpeg"), ("image/png"), ("image/gif"),
+                ("image/webp"), ("image/tiff"), ("image/bmp"), ("image/heif"),
+                ("application/zip"),
+            ),
+            headers(("Content-Disposition" = String,
+                description = "`attachment`, with the file's original name."))),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim or file, or not this \
+            token's.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number, attachment = %id))]
 pub async fn attachment(
     State(state): State<AppState>,
@@ -565,29 +720,70 @@ fn content_disposition(filename: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("attachment"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MessageRequest {
+    /// The message; not blank.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     pub body: Option<String>,
+    /// Upload tokens, at most 10.
     #[serde(default)]
     pub attachments: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CloseRequest {
+    /// How satisfied the client is, from 1 to 5.
     #[serde(default)]
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 5)]
     satisfaction: Option<i64>,
     #[serde(default)]
     comment: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ReopenRequest {
+    /// Why the claim is reopened; not blank.
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     reason: Option<String>,
 }
 
 /// The client writes to the handling entity.
+///
+/// An answered claim waits on its entity again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/{number}/messages",
+    tag = "client",
+    operation_id = "claim_post_message",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("claim_token" = [])),
+    request_body = MessageRequest,
+    responses(
+        (status = 201, description = "Sent: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or not this token's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, `not_closed`, ...) or it changed meanwhile \
+            (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number))]
 pub async fn post_message(
     State(state): State<AppState>,
@@ -612,6 +808,38 @@ pub async fn post_message(
 }
 
 /// The client closes the claim with a satisfaction level and an optional comment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/{number}/close",
+    tag = "client",
+    operation_id = "claim_close",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("claim_token" = [])),
+    request_body = CloseRequest,
+    responses(
+        (status = 200, description = "Closed: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or not this token's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, `not_closed`, ...) or it changed meanwhile \
+            (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number))]
 pub async fn close(
     State(state): State<AppState>,
@@ -642,6 +870,38 @@ pub async fn close(
 }
 
 /// The client reopens a closed claim, saying why.
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims/{number}/reopen",
+    tag = "client",
+    operation_id = "claim_reopen",
+    params(("number" = String, Path, description = "The claim's number.")),
+    security(("claim_token" = [])),
+    request_body = ReopenRequest,
+    responses(
+        (status = 200, description = "Reopened: the claim after it.",
+            body = crate::openapi::ClaimDetail),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: no claim token, or a bad or expired \
+            one.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not_found`: no such claim, or not this token's.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`conflict`: the claim's state forbids it (`reason`: \
+            `claim_closed`, `not_closed`, ...) or it changed meanwhile \
+            (`concurrent_change`).",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: fields to correct, each in \
+            `errors`.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(claim = %access.number))]
 pub async fn reopen(
     State(state): State<AppState>,

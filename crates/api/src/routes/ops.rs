@@ -12,11 +12,31 @@ use crate::problem::ApiError;
 /// How far behind the store's head a projection may be while the service is called ready.
 const READY_LAG: u64 = 10_000;
 
+/// Alive: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    operation_id = "healthz",
+    responses((status = 200, description = "`ok`.", body = String, content_type = "text/plain")),
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Ready when the store answers and every projection is running and close to the head.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "Ready.", body = crate::openapi::Readiness),
+        (status = 503, description = "Not ready: the store is unreachable, or a read model \
+            fails or lags.",
+            body = crate::openapi::Readiness),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let head = match state.store.head().await {
         Ok(head) => head,
@@ -39,7 +59,18 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (code, Json(body)).into_response()
 }
 
-/// Prometheus text exposition of the store's head and the projections' progress.
+/// Prometheus text exposition of the store's head, the projections' progress, and the
+/// outbox's and timers' sizes.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    operation_id = "metrics",
+    responses(
+        (status = 200, description = "Prometheus text format 0.0.4.", body = String,
+            content_type = "text/plain"),
+    )
+)]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     let head = state.store.head().await.ok();
@@ -68,9 +99,14 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             s.name, s.version
         ));
     }
+    crate::routes::outbox::write_metrics(&state, &mut out).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
 pub async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }

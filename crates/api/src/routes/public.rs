@@ -13,15 +13,37 @@ use crate::app::AppState;
 use crate::auth::new_secret;
 use crate::captcha;
 use crate::i18n::Lang;
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, FieldError, Problem};
 use crate::reference::Reference;
-use crate::uploads::{read_field, sanitize_filename, sniff};
+use crate::uploads::{name_for_content, read_field, sanitize_filename, sniff};
 
+/// The reference lists: themes, filing places, profiles and countries.
+///
+/// Labels are in the request's language; codes are stable.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reference",
+    tag = "public",
+    operation_id = "reference",
+    responses(
+        (status = 200, description = "The lists, labelled.", body = crate::openapi::Reference),
+    )
+)]
 pub async fn reference(lang: Lang) -> Json<Value> {
     Json(Reference::load().view(lang))
 }
 
 /// A new captcha: an image whose answer only the server knows, good for one filing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/captchas",
+    tag = "public",
+    operation_id = "new_captcha",
+    responses(
+        (status = 201, description = "A captcha to answer in the filing.",
+            body = crate::openapi::Captcha),
+    )
+)]
 pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiError> {
     let fixed = state.settings.captcha_fixed_answer.as_deref();
     let new = captcha::new_captcha(fixed);
@@ -35,6 +57,27 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiE
 }
 
 /// Stores an uploaded file by its content hash and gives a token to attach it with.
+///
+/// The type is judged from the content, never from the declared type or name.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    tag = "public",
+    operation_id = "upload",
+    request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Stored.", body = crate::openapi::Upload),
+        (status = 400, description = "`bad_request`: a broken multipart body.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: over 20 MiB.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: a refused file type, or a \
+            body that is not `multipart/form-data`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: no `file` field.",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
 #[instrument(skip_all, fields(upload = tracing::field::Empty))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -54,6 +97,7 @@ pub async fn upload(
         let filename = sanitize_filename(field.file_name().unwrap_or_default());
         let bytes = read_field(field).await?;
         let media_type = sniff(&bytes)?;
+        let filename = name_for_content(&filename, media_type);
         let blob = state.blobs.put(&bytes).await.map_err(ApiError::internal)?;
 
         let (token, _) = new_secret();

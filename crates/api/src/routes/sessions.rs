@@ -32,7 +32,7 @@ use crate::app::AppState;
 use crate::auth::new_secret;
 use crate::extract::{ClientIp, ReqJson};
 use crate::i18n::Lang;
-use crate::problem::{field_code, ApiError, FieldError};
+use crate::problem::{field_code, ApiError, FieldError, Problem};
 use crate::ratelimit::ip_key;
 
 /// How long a staff session lasts: a working day.
@@ -46,16 +46,46 @@ pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub const MAX_CONCURRENT_CHECKS: usize = 4;
 
 /// `{"login", "password"}`; a missing field is reported as such, not as a bad body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SessionRequest {
     #[serde(default)]
+    #[schema(value_type = String, required = true)]
     login: Option<String>,
     #[serde(default)]
+    #[schema(value_type = String, required = true, format = Password)]
     password: Option<String>,
 }
 
 /// Opens a staff session: 200 `{"token", "expires_at", "role", "entity"}`; 422 when the
 /// login or password is missing; the same 401 for every wrong pair; 429 after too many.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "agents",
+    operation_id = "open_session",
+    summary = "Opens a staff session.",
+    request_body = SessionRequest,
+    responses(
+        (status = 200, description = "A staff token, valid eight hours.",
+            body = crate::openapi::Session),
+        (status = 400, description = "`bad_request`: the body is not JSON.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "`payload_too_large`: the body is too large.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "`unsupported_media_type`: the body is not \
+            `application/json`.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthorized`: a wrong login or password, or a \
+            disabled account, all alike.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: `login` or `password` missing.",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too_many_requests`: too many failures from this \
+            address.",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
 #[instrument(skip_all, fields(login = tracing::field::Empty))]
 pub async fn create(
     State(state): State<AppState>,

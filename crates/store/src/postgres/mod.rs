@@ -41,6 +41,7 @@
 //! Migrations run at connect; concurrent instances serialize them on an advisory lock.
 
 mod events;
+mod process;
 mod read_models;
 mod services;
 

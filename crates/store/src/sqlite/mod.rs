@@ -21,6 +21,7 @@
 //! it is gone when the store is dropped, and a caller-held write transaction blocks reads.
 
 mod events;
+mod process;
 mod read_models;
 mod services;
 

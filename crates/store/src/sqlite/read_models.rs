@@ -7,6 +7,7 @@ use tracing::{debug, instrument};
 
 use super::SqliteStore;
 use crate::codec::{from_sql, to_sql};
+use crate::process::{Effects, OutboxMessage, Timer};
 use crate::read_model::{check_move, Change, Pending};
 use crate::{Document, Position, ProjectionId, ReadModelTx, ReadModels, StoreError};
 
@@ -26,6 +27,7 @@ impl ReadModels for SqliteStore {
             projection: projection.clone(),
             from,
             pending: Pending::default(),
+            effects: Effects::default(),
         }))
     }
 
@@ -112,6 +114,7 @@ struct SqliteReadModelTx {
     projection: ProjectionId,
     from: Position,
     pending: Pending,
+    effects: Effects,
 }
 
 #[async_trait]
@@ -133,20 +136,34 @@ impl ReadModelTx for SqliteReadModelTx {
         Ok(())
     }
 
+    async fn enqueue(&mut self, message: OutboxMessage) -> Result<(), StoreError> {
+        self.effects.enqueue(message)
+    }
+
+    async fn schedule(&mut self, timer: Timer) -> Result<(), StoreError> {
+        self.effects.schedule(timer)
+    }
+
+    async fn cancel_timers(&mut self, stream_id: &str, before: Position) -> Result<(), StoreError> {
+        self.effects.cancel(stream_id, before);
+        Ok(())
+    }
+
     async fn commit(self: Box<Self>, to: Position) -> Result<(), StoreError> {
         let SqliteReadModelTx {
             store,
             projection,
             from,
             pending,
+            effects,
         } = *self;
-        commit_unit(&store, &projection, from, to, pending).await
+        commit_unit(&store, &projection, from, to, pending, effects).await
     }
 }
 
 #[instrument(
     name = "commit",
-    skip(store, projection, pending),
+    skip(store, projection, pending, effects),
     fields(projection = %projection.name, version = projection.version)
 )]
 async fn commit_unit(
@@ -155,6 +172,7 @@ async fn commit_unit(
     from: Position,
     to: Position,
     pending: Pending,
+    effects: Effects,
 ) -> Result<(), StoreError> {
     check_move(projection, from, to)?;
 
@@ -169,6 +187,7 @@ async fn commit_unit(
     for change in pending.into_changes() {
         apply(&mut tx, projection, change).await?;
     }
+    super::process::apply_effects(&mut tx, effects).await?;
     tx.commit().await?;
     Ok(())
 }
