@@ -207,17 +207,10 @@ impl ProcessManager {
         let stream = recorded.stream_id.as_str();
         let at = Value::Time(event.at());
 
-        let mut emails = Vec::new();
-        match event {
+        let email = match event {
             ClaimEvent::ClaimFiled(_) => {
                 save(tx, &claim).await?;
-                emails.push(self.email(
-                    recorded,
-                    Template::Filed,
-                    &claim,
-                    vec![("date", at)],
-                    None,
-                ));
+                self.email(recorded, Template::Filed, &claim, vec![("date", at)], None)
             }
             ClaimEvent::ClaimRouted(routed) => {
                 claim.entity = Some(routed.entity.clone());
@@ -228,7 +221,7 @@ impl ProcessManager {
                     ("date", Value::Time(routed.at)),
                     ("language", language.into()),
                 ];
-                emails.push(self.email(recorded, Template::NewClaim, &claim, values, None));
+                self.email(recorded, Template::NewClaim, &claim, values, None)
             }
             ClaimEvent::ClaimTransferred(transferred) => {
                 let from = self.entity_label(Some(&transferred.from), Language::Fr);
@@ -236,7 +229,7 @@ impl ProcessManager {
                 save(tx, &claim).await?;
                 let reason = Some(transferred.personal.reason.as_str());
                 let values = vec![("from", from.into())];
-                emails.push(self.email(recorded, Template::Transferred, &claim, values, reason));
+                self.email(recorded, Template::Transferred, &claim, values, reason)
             }
             ClaimEvent::ClaimAnswered(answered) => {
                 tx.cancel_timers(stream, recorded.position).await?;
@@ -247,42 +240,36 @@ impl ProcessManager {
                     ("deadline", Value::Time(answered.auto_close_at)),
                 ];
                 let body = Some(answered.personal.body.as_str());
-                emails.push(self.email(recorded, Template::Answered, &claim, values, body));
+                self.email(recorded, Template::Answered, &claim, values, body)
             }
             ClaimEvent::MessagePosted(posted) if posted.by.is_client() => {
                 tx.cancel_timers(stream, recorded.position).await?;
                 let body = Some(posted.personal.body.as_str());
                 let values = vec![("date", at)];
-                emails.push(self.email(recorded, Template::ClientMessage, &claim, values, body));
+                self.email(recorded, Template::ClientMessage, &claim, values, body)
             }
             ClaimEvent::MessagePosted(posted) => {
                 let body = Some(posted.personal.body.as_str());
                 let values = vec![("date", at)];
-                emails.push(self.email(recorded, Template::EntityMessage, &claim, values, body));
+                self.email(recorded, Template::EntityMessage, &claim, values, body)
             }
             ClaimEvent::ClaimClosed(_) => {
                 tx.cancel_timers(stream, recorded.position).await?;
-                emails.push(self.email(
-                    recorded,
-                    Template::Closed,
-                    &claim,
-                    vec![("date", at)],
-                    None,
-                ));
+                self.email(recorded, Template::Closed, &claim, vec![("date", at)], None)
             }
             ClaimEvent::ClaimAutoClosed(closed) => {
                 tx.cancel_timers(stream, recorded.position).await?;
                 let values = vec![("date", at), ("answered", Value::Time(closed.answered_at))];
-                emails.push(self.email(recorded, Template::AutoClosed, &claim, values, None));
+                self.email(recorded, Template::AutoClosed, &claim, values, None)
             }
             ClaimEvent::ClaimReopened(_) => {
                 tx.cancel_timers(stream, recorded.position).await?;
                 let values = vec![("date", at)];
-                emails.push(self.email(recorded, Template::Reopened, &claim, values, None));
+                self.email(recorded, Template::Reopened, &claim, values, None)
             }
-        }
+        };
 
-        for email in emails.into_iter().flatten() {
+        if let Some(email) = email {
             debug!(template = %email.template, "email queued");
             tx.enqueue(email).await?;
         }
