@@ -256,25 +256,31 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Staff, ApiError> {
         let secret = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let now = state.clock.now();
-        let token = state
-            .store
-            .token_get(&secret_hash(secret), now)
-            .await?
-            .filter(|t| t.kind == ACCOUNT_TOKEN)
-            .ok_or(ApiError::Unauthorized)?;
-
-        let Some(account) = state.store.account_get(&token.subject).await? else {
-            return Err(ApiError::Unauthorized);
-        };
-        if account.disabled {
-            tracing::debug!(login = %account.login, "a disabled account's token was refused");
-            return Err(ApiError::Unauthorized);
-        }
-        Staff::from_account(&account).map_err(|e| {
-            ApiError::internal(format!("stored account {} is unusable: {e}", account.login))
-        })
+        staff_of_secret(state, secret).await
     }
+}
+
+/// The member of staff whose session `secret` opens: 401 for an unknown, expired or
+/// non-session token, or a disabled account.
+pub(crate) async fn staff_of_secret(state: &AppState, secret: &str) -> Result<Staff, ApiError> {
+    let now = state.clock.now();
+    let token = state
+        .store
+        .token_get(&secret_hash(secret), now)
+        .await?
+        .filter(|t| t.kind == ACCOUNT_TOKEN)
+        .ok_or(ApiError::Unauthorized)?;
+
+    let Some(account) = state.store.account_get(&token.subject).await? else {
+        return Err(ApiError::Unauthorized);
+    };
+    if account.disabled {
+        tracing::debug!(login = %account.login, "a disabled account's token was refused");
+        return Err(ApiError::Unauthorized);
+    }
+    Staff::from_account(&account).map_err(|e| {
+        ApiError::internal(format!("stored account {} is unusable: {e}", account.login))
+    })
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub auto_close_after: Duration,
     pub captcha_fixed_answer: Option<String>,
+    /// Whether the pages' cookies are marked `Secure` (the site is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// Shared by every request.
@@ -126,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(routes::ops::metrics))
         .route("/api-docs/openapi.json", get(crate::openapi::document))
         .route("/docs", get(crate::openapi::page))
+        .merge(crate::web::router())
         .fallback(routes::ops::not_found)
         .method_not_allowed_fallback(routes::ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

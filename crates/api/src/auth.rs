@@ -47,12 +47,8 @@ impl FromRequestParts<AppState> for ClaimAccess {
         state: &AppState,
     ) -> Result<ClaimAccess, ApiError> {
         let secret = bearer(parts).ok_or(ApiError::Unauthorized)?.to_owned();
-        let now = state.clock.now();
-        let token = state
-            .store
-            .token_get(&secret_hash(&secret), now)
+        let subject = claim_of_secret(state, &secret)
             .await?
-            .filter(|t| t.kind == "claim")
             .ok_or(ApiError::Unauthorized)?;
 
         let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
@@ -63,11 +59,19 @@ impl FromRequestParts<AppState> for ClaimAccess {
             .find(|(name, _)| name == "number")
             .and_then(|(_, value)| number::normalize(value))
             .ok_or(ApiError::NotFound)?;
-        if asked != token.subject {
+        if asked != subject {
             return Err(ApiError::NotFound);
         }
-        Ok(ClaimAccess {
-            number: token.subject,
-        })
+        Ok(ClaimAccess { number: subject })
     }
+}
+
+/// The claim that a claim token opens, if it is a live claim token.
+pub(crate) async fn claim_of_secret(
+    state: &AppState,
+    secret: &str,
+) -> Result<Option<String>, ApiError> {
+    let now = state.clock.now();
+    let token = state.store.token_get(&secret_hash(secret), now).await?;
+    Ok(token.filter(|t| t.kind == "claim").map(|t| t.subject))
 }

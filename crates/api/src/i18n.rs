@@ -283,7 +283,7 @@ pub mod msg {
     }
 }
 
-type Bundle = FluentBundle<FluentResource>;
+pub(crate) type Bundle = FluentBundle<FluentResource>;
 
 struct Catalog {
     fr: Bundle,
@@ -298,13 +298,19 @@ static CATALOG: LazyLock<Catalog> = LazyLock::new(|| Catalog {
 /// Builds one language's bundle. The files are part of the binary and tested, so a broken
 /// one is a build defect: it stops the process at first use rather than serve raw ids.
 fn build_bundle(lang: Lang) -> Bundle {
-    let resource = FluentResource::try_new(lang.source().to_owned())
-        .unwrap_or_else(|(_, errors)| panic!("locales/{lang}/main.ftl does not parse: {errors:?}"));
+    bundle_of(lang, "main.ftl", lang.source())
+}
+
+/// The bundle of one language's Fluent file `name`, whose text is `source`; panics on a
+/// file that does not parse (see [`build_bundle`]).
+pub(crate) fn bundle_of(lang: Lang, name: &str, source: &str) -> Bundle {
+    let resource = FluentResource::try_new(source.to_owned())
+        .unwrap_or_else(|(_, errors)| panic!("locales/{lang}/{name} does not parse: {errors:?}"));
     let locale: LanguageIdentifier = lang.code().parse().expect("fr and ar are valid tags");
     let mut bundle = FluentBundle::new_concurrent(vec![locale]);
     bundle.set_use_isolating(lang.is_rtl());
     if let Err(errors) = bundle.add_resource(resource) {
-        panic!("locales/{lang}/main.ftl defines a message twice: {errors:?}");
+        panic!("locales/{lang}/{name} defines a message twice: {errors:?}");
     }
     bundle
 }
@@ -319,7 +325,17 @@ fn bundle(lang: Lang) -> &'static Bundle {
 /// The message `id` in `lang`, with `args` put in. An unknown id gives the id back (and is
 /// logged): [`msg::ALL`] is tested against both files, so it would be a bug, not an outage.
 pub fn tr(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
-    let bundle = bundle(lang);
+    format(bundle(lang), lang, id, args)
+}
+
+/// The message `id` of `bundle` (in `lang`) with `args` put in; an unknown id gives the id
+/// back, and is logged.
+pub(crate) fn format(
+    bundle: &Bundle,
+    lang: Lang,
+    id: &str,
+    args: &[(&str, FluentValue<'_>)],
+) -> String {
     let Some(pattern) = bundle.get_message(id).and_then(|message| message.value()) else {
         tracing::error!(
             id,

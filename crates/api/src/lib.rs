@@ -22,5 +22,6 @@ pub mod routes;
 pub mod routing;
 pub mod uploads;
 pub mod validate;
+pub mod web;
 
 pub use app::{router, AppState, Settings};

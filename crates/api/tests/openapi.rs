@@ -330,6 +330,7 @@ impl App {
             data_dir: data.path().to_owned(),
             auto_close_after: Duration::from_secs(7 * 86_400),
             captcha_fixed_answer: Some(CAPTCHA_ANSWER.to_owned()),
+            secure_cookies: false,
         };
         let state = AppState::new(store.shared(), projections, clock, settings).expect("the state");
         App {

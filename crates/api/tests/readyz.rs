@@ -100,6 +100,7 @@ async fn a_failing_projection_is_reported_by_readyz_and_metrics() {
         data_dir: folder.path().to_owned(),
         auto_close_after: Duration::from_secs(7 * 86_400),
         captcha_fixed_answer: None,
+        secure_cookies: false,
     };
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let state = AppState::new(store.clone(), projections.clone(), clock, settings).expect("state");

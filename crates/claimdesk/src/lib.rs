@@ -131,6 +131,7 @@ pub async fn start_with_clock(
         data_dir: config.storage.data_dir.clone(),
         auto_close_after: config.auto_close_after,
         captcha_fixed_answer: config.captcha_fixed_answer.clone(),
+        secure_cookies: config.public_url.starts_with("https:"),
     };
     let state = AppState::new(store, projections, clock, settings)?;
     let router = claimdesk_api::router(state);

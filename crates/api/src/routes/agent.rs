@@ -31,7 +31,7 @@ const HANDLERS: &[Role] = &[Role::Agent, Role::Admin];
 
 /// The claim named in the path, if this staff member may handle it; else the same 404 as an
 /// unknown claim.
-async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Value, ApiError> {
+pub(crate) async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Value, ApiError> {
     staff.require(HANDLERS)?;
     let number = number::normalize(raw).ok_or(ApiError::NotFound)?;
     let doc = detail_document(state, &number)
@@ -48,7 +48,7 @@ async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Val
     }
 }
 
-fn number_of(doc: &Value) -> String {
+pub(crate) fn number_of(doc: &Value) -> String {
     doc["number"].as_str().unwrap_or_default().to_owned()
 }
 
@@ -88,8 +88,18 @@ pub async fn queue(
     staff: Staff,
     Query(query): Query<QueueQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    Ok(Json(queue_view(&state, &staff, query.entity, lang).await?))
+}
+
+/// The queue of `staff`'s entity (or, for an administrator, of `entity`), in the API's shape.
+pub(crate) async fn queue_view(
+    state: &AppState,
+    staff: &Staff,
+    entity: Option<String>,
+    lang: Lang,
+) -> Result<Value, ApiError> {
     staff.require(HANDLERS)?;
-    let entity = match (staff.role, &staff.entity, query.entity) {
+    let entity = match (staff.role, &staff.entity, entity) {
         (Role::Admin, _, Some(entity)) => entity,
         (_, Some(own), _) => own.clone(),
         (_, None, _) => {
@@ -132,9 +142,7 @@ pub async fn queue(
         })
         .collect();
     let label = Routing::load().label(&entity, lang);
-    Ok(Json(
-        json!({"entity": entity, "entity_label": label, "claims": items}),
-    ))
+    Ok(json!({"entity": entity, "entity_label": label, "claims": items}))
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -304,28 +312,62 @@ pub async fn answer(
     Path(number): Path<String>,
     ReqJson(request): ReqJson<AnswerRequest>,
 ) -> Result<Response, ApiError> {
-    let doc = handled_claim(&state, &staff, &number).await?;
-    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
+    let body = request.body.unwrap_or_default();
+    let reply = Reply::Answer {
+        close: request.close,
+    };
+    let doc = reply_to(&state, &staff, &number, lang, reply, body, &request.attachments).await?;
+    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+}
+
+/// What an entity writes to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// An answer, which starts the automatic closure's deadline, or closes at once.
+    Answer { close: bool },
+    /// A message that is not an answer (asking for a document, say).
+    Message,
+}
+
+/// `staff` writes to the client of claim `raw` (a number as typed); gives the claim's detail
+/// document after it.
+pub(crate) async fn reply_to(
+    state: &AppState,
+    staff: &Staff,
+    raw: &str,
+    lang: Lang,
+    reply: Reply,
+    body: String,
+    uploads: &[String],
+) -> Result<Value, ApiError> {
+    let doc = handled_claim(state, staff, raw).await?;
+    let files = attachments(state, uploads, "attachments", lang).await?;
     let now = state.clock.now();
     let deadline =
         chrono::Duration::from_std(state.settings.auto_close_after).map_err(ApiError::internal)?;
     let (at, auto_close_at) = (timestamp(now), timestamp(now + deadline));
-    let body = request.body.unwrap_or_default();
     let by = staff.actor();
-    let command = |_: &_| ClaimCommand::Answer {
-        by: by.clone(),
-        body: body.clone(),
-        attachments: files.clone(),
-        at,
-        auto_close_at,
-        close: request.close,
+    let command = |_: &_| match reply {
+        Reply::Answer { close } => ClaimCommand::Answer {
+            by: by.clone(),
+            body: body.clone(),
+            attachments: files.clone(),
+            at,
+            auto_close_at,
+            close,
+        },
+        Reply::Message => ClaimCommand::PostMessage {
+            by: by.clone(),
+            body: body.clone(),
+            attachments: files.clone(),
+            at,
+        },
     };
     let number = number_of(&doc);
-    run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number)
+    run(state, &number, &by.to_string(), lang, command).await?;
+    detail_document(state, &number)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+        .ok_or(ApiError::NotFound)
 }
 
 /// The entity writes to the client without answering (asking for a document, say).
@@ -370,22 +412,9 @@ pub async fn post_message(
     Path(number): Path<String>,
     ReqJson(request): ReqJson<MessageRequest>,
 ) -> Result<Response, ApiError> {
-    let doc = handled_claim(&state, &staff, &number).await?;
-    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
-    let at = timestamp(state.clock.now());
     let body = request.body.unwrap_or_default();
-    let by = staff.actor();
-    let command = |_: &_| ClaimCommand::PostMessage {
-        by: by.clone(),
-        body: body.clone(),
-        attachments: files.clone(),
-        at,
-    };
-    let number = number_of(&doc);
-    run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let reply = Reply::Message;
+    let doc = reply_to(&state, &staff, &number, lang, reply, body, &request.attachments).await?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 

@@ -214,14 +214,54 @@ pub async fn file(
     lang: Lang,
     ReqJson(request): ReqJson<FilingRequest>,
 ) -> Result<Response, ApiError> {
-    let filing = validate_filing(&request, lang).map_err(ApiError::Validation)?;
-    let files = attachments(&state, &filing.attachments, "claim.attachments", lang).await?;
-    let answer = filing.captcha(lang).map_err(ApiError::Validation)?;
+    let filed = file_claim(&state, lang, &request, HumanProof::Captcha).await?;
+    let body = json!({
+        "number": filed.number,
+        "status": ClaimStatus::Pending,
+        "status_label": crate::i18n::status_label(lang, "pending"),
+        "filed_at": filed.filed_at,
+        "token": filed.token,
+        "expires_at": filed.expires_at,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// A claim just filed, with a claim token for its client.
+pub(crate) struct Filed {
+    pub number: String,
+    pub filed_at: DateTime<Utc>,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How a filing shows that a person sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HumanProof {
+    /// The filing's own captcha answer, checked (and used up) here.
+    Captcha,
+    /// A captcha the caller has already checked and used up (the web wizard checks it at its
+    /// first step).
+    Verified,
+}
+
+/// Validates a filing, consumes its captcha, routes and stores the claim, and waits until
+/// the read models show it. Nothing is stored unless every check passed.
+pub(crate) async fn file_claim(
+    state: &AppState,
+    lang: Lang,
+    request: &FilingRequest,
+    proof: HumanProof,
+) -> Result<Filed, ApiError> {
+    let filing = validate_filing(request, lang).map_err(ApiError::Validation)?;
+    let files = attachments(state, &filing.attachments, "claim.attachments", lang).await?;
 
     let now = state.clock.now();
-    let hash = captcha::answer_hash(&answer.answer);
-    if !state.store.captcha_consume(&answer.id, &hash, now).await? {
-        return Err(ApiError::CaptchaInvalid);
+    if proof == HumanProof::Captcha {
+        let answer = filing.captcha(lang).map_err(ApiError::Validation)?;
+        let hash = captcha::answer_hash(&answer.answer);
+        if !state.store.captcha_consume(&answer.id, &hash, now).await? {
+            return Err(ApiError::CaptchaInvalid);
+        }
     }
 
     let route = Routing::load().route(&filing.theme, &filing.filing_place);
@@ -265,18 +305,15 @@ pub async fn file(
     };
     tracing::Span::current().record("claim", number.as_str());
     tracing::info!(entity = %route.entity, "claim filed");
-    settle(&state, done.append.position).await;
+    settle(state, done.append.position).await;
 
-    let (token, expires_at) = issue_claim_token(&state, &number).await?;
-    let body = json!({
-        "number": number,
-        "status": ClaimStatus::Pending,
-        "status_label": crate::i18n::status_label(lang, "pending"),
-        "filed_at": now,
-        "token": token,
-        "expires_at": expires_at,
-    });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let (token, expires_at) = issue_claim_token(state, &number).await?;
+    Ok(Filed {
+        number,
+        filed_at: now,
+        token,
+        expires_at,
+    })
 }
 
 /// Checks a filing body for the wizard's steps: 204, or 422 with the field errors.
@@ -313,7 +350,7 @@ pub async fn validate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn issue_claim_token(
+pub(crate) async fn issue_claim_token(
     state: &AppState,
     number: &str,
 ) -> Result<(String, DateTime<Utc>), ApiError> {
@@ -377,6 +414,34 @@ pub async fn access(
     ClientIp(ip): ClientIp,
     ReqJson(request): ReqJson<AccessRequest>,
 ) -> Result<Response, ApiError> {
+    let grant = open_claim(
+        &state,
+        ip,
+        request.number.as_deref(),
+        request.email.as_deref(),
+        lang,
+    )
+    .await?;
+    let body = json!({"token": grant.token, "expires_at": grant.expires_at});
+    Ok(Json(body).into_response())
+}
+
+/// A client's access to one claim, opened with its number and email.
+pub(crate) struct Grant {
+    pub number: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Opens claim `number` for the client who gives its `email`. Both wrong and either wrong
+/// are the same 404, and failures from one address are rate limited.
+pub(crate) async fn open_claim(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    number: Option<&str>,
+    email: Option<&str>,
+    lang: Lang,
+) -> Result<Grant, ApiError> {
     let now = std::time::Instant::now();
     if let Some(retry_after) = state.access_failures.blocked(&ip_key(ip), now) {
         return Err(ApiError::TooManyRequests {
@@ -384,8 +449,8 @@ pub async fn access(
         });
     }
     let mut errors = Vec::new();
-    let number = request.number.as_deref().map(str::trim).unwrap_or_default();
-    let email = request.email.as_deref().map(str::trim).unwrap_or_default();
+    let number = number.map(str::trim).unwrap_or_default();
+    let email = email.map(str::trim).unwrap_or_default();
     if number.is_empty() {
         errors.push(FieldError::new("number", "required", lang));
     }
@@ -397,7 +462,7 @@ pub async fn access(
     }
 
     let found = match number::normalize(number) {
-        Some(number) => detail_document(&state, &number).await?,
+        Some(number) => detail_document(state, &number).await?,
         None => None,
     };
     let matches = found.as_ref().is_some_and(|doc| {
@@ -412,8 +477,12 @@ pub async fn access(
     let number = doc["number"].as_str().unwrap_or_default().to_owned();
     tracing::Span::current().record("claim", number.as_str());
 
-    let (token, expires_at) = issue_claim_token(&state, &number).await?;
-    Ok(Json(json!({"token": token, "expires_at": expires_at})).into_response())
+    let (token, expires_at) = issue_claim_token(state, &number).await?;
+    Ok(Grant {
+        number,
+        token,
+        expires_at,
+    })
 }
 
 pub(crate) async fn detail_document(
@@ -791,20 +860,36 @@ pub async fn post_message(
     access: ClaimAccess,
     ReqJson(request): ReqJson<MessageRequest>,
 ) -> Result<Response, ApiError> {
-    let files = attachments(&state, &request.attachments, "attachments", lang).await?;
-    let at = timestamp(state.clock.now());
     let body = request.body.unwrap_or_default();
+    let doc = client_message(&state, &access.number, lang, body, &request.attachments).await?;
+    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+}
+
+/// The claim's detail document after its client's command, once the read models show it.
+async fn after(state: &AppState, number: &str) -> Result<Value, ApiError> {
+    detail_document(state, number)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The client of claim `number` writes to its entity; gives the claim's detail document.
+pub(crate) async fn client_message(
+    state: &AppState,
+    number: &str,
+    lang: Lang,
+    body: String,
+    uploads: &[String],
+) -> Result<Value, ApiError> {
+    let files = attachments(state, uploads, "attachments", lang).await?;
+    let at = timestamp(state.clock.now());
     let command = |_: &_| ClaimCommand::PostMessage {
         by: Actor::Client,
         body: body.clone(),
         attachments: files.clone(),
         at,
     };
-    run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
+    run(state, number, "client", lang, command).await?;
+    after(state, number).await
 }
 
 /// The client closes the claim with a satisfaction level and an optional comment.
@@ -847,7 +932,27 @@ pub async fn close(
     access: ClaimAccess,
     ReqJson(request): ReqJson<CloseRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let Some(level) = request.satisfaction else {
+    let doc = client_close(
+        &state,
+        &access.number,
+        lang,
+        request.satisfaction,
+        request.comment,
+    )
+    .await?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+/// The client closes claim `number` with a satisfaction level (required, 1 to 5) and an
+/// optional comment; gives the claim's detail document.
+pub(crate) async fn client_close(
+    state: &AppState,
+    number: &str,
+    lang: Lang,
+    satisfaction: Option<i64>,
+    comment: Option<String>,
+) -> Result<Value, ApiError> {
+    let Some(level) = satisfaction else {
         return Err(ApiError::Validation(vec![FieldError::new(
             "satisfaction",
             "required",
@@ -856,17 +961,14 @@ pub async fn close(
     };
     let satisfaction = u8::try_from(level).unwrap_or(0);
     let at = timestamp(state.clock.now());
-    let comment = request.comment.filter(|c| !claimdesk_domain::is_blank(c));
+    let comment = comment.filter(|c| !claimdesk_domain::is_blank(c));
     let command = |_: &_| ClaimCommand::Close {
         satisfaction,
         comment: comment.clone(),
         at,
     };
-    run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(render_detail(&doc, lang)))
+    run(state, number, "client", lang, command).await?;
+    after(state, number).await
 }
 
 /// The client reopens a closed claim, saying why.
@@ -909,15 +1011,23 @@ pub async fn reopen(
     access: ClaimAccess,
     ReqJson(request): ReqJson<ReopenRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let at = timestamp(state.clock.now());
     let reason = request.reason.unwrap_or_default();
+    let doc = client_reopen(&state, &access.number, lang, reason).await?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+/// The client reopens closed claim `number`, saying why; gives the claim's detail document.
+pub(crate) async fn client_reopen(
+    state: &AppState,
+    number: &str,
+    lang: Lang,
+    reason: String,
+) -> Result<Value, ApiError> {
+    let at = timestamp(state.clock.now());
     let command = |_: &_| ClaimCommand::Reopen {
         reason: reason.clone(),
         at,
     };
-    run(&state, &access.number, "client", lang, command).await?;
-    let doc = detail_document(&state, &access.number)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(render_detail(&doc, lang)))
+    run(state, number, "client", lang, command).await?;
+    after(state, number).await
 }

@@ -45,6 +45,21 @@ pub async fn reference(lang: Lang) -> Json<Value> {
     )
 )]
 pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let issued = issue_captcha(&state).await?;
+    let body = json!({"id": issued.id, "image": issued.image, "expires_at": issued.expires_at});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// A captcha stored and ready to show.
+pub(crate) struct IssuedCaptcha {
+    pub id: String,
+    /// The picture, as a `data:image/png;base64,` URL.
+    pub image: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Draws a captcha and stores its answer's hash until it expires.
+pub(crate) async fn issue_captcha(state: &AppState) -> Result<IssuedCaptcha, ApiError> {
     let fixed = state.settings.captcha_fixed_answer.as_deref();
     let new = captcha::new_captcha(fixed);
     let expires_at = state.clock.now() + captcha::ttl();
@@ -52,8 +67,11 @@ pub async fn new_captcha(State(state): State<AppState>) -> Result<Response, ApiE
         .store
         .captcha_insert(&new.id, &new.answer_hash, expires_at)
         .await?;
-    let body = json!({"id": new.id, "image": new.png_data_url, "expires_at": expires_at});
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(IssuedCaptcha {
+        id: new.id,
+        image: new.png_data_url,
+        expires_at,
+    })
 }
 
 /// Stores an uploaded file by its content hash and gives a token to attach it with.
@@ -94,31 +112,42 @@ pub async fn upload(
         if field.name() != Some("file") {
             continue;
         }
-        let filename = sanitize_filename(field.file_name().unwrap_or_default());
+        let filename = field.file_name().unwrap_or_default().to_owned();
         let bytes = read_field(field).await?;
-        let media_type = sniff(&bytes)?;
-        let filename = name_for_content(&filename, media_type);
-        let blob = state.blobs.put(&bytes).await.map_err(ApiError::internal)?;
-
-        let (token, _) = new_secret();
-        let upload = Upload {
-            token: token.clone(),
-            filename: filename.clone(),
-            size: blob.size,
-            media_type: media_type.to_owned(),
-            sha256: blob.sha256.clone(),
-            created_at: state.clock.now(),
-        };
-        state.store.upload_insert(&upload).await?;
-        tracing::Span::current().record("upload", blob.sha256.as_str());
-        tracing::info!(size = blob.size, media_type, "file uploaded");
+        let upload = store_upload(&state, &filename, &bytes).await?;
         let body = json!({
-            "token": token, "filename": filename, "size": blob.size,
-            "media_type": media_type, "sha256": blob.sha256,
+            "token": upload.token, "filename": upload.filename, "size": upload.size,
+            "media_type": upload.media_type, "sha256": upload.sha256,
         });
         return Ok((StatusCode::CREATED, Json(body)).into_response());
     }
     Err(ApiError::Validation(vec![FieldError::new(
         "file", "required", lang,
     )]))
+}
+
+/// Judges a file by its content, stores it by its hash and records an upload token for it.
+/// `filename` is the name as sent; it is cleaned and given the extension of its content.
+#[instrument(skip_all, fields(upload = tracing::field::Empty))]
+pub(crate) async fn store_upload(
+    state: &AppState,
+    filename: &str,
+    bytes: &[u8],
+) -> Result<Upload, ApiError> {
+    let media_type = sniff(bytes)?;
+    let filename = name_for_content(&sanitize_filename(filename), media_type);
+    let blob = state.blobs.put(bytes).await.map_err(ApiError::internal)?;
+    let (token, _) = new_secret();
+    let upload = Upload {
+        token,
+        filename,
+        size: blob.size,
+        media_type: media_type.to_owned(),
+        sha256: blob.sha256,
+        created_at: state.clock.now(),
+    };
+    state.store.upload_insert(&upload).await?;
+    tracing::Span::current().record("upload", upload.sha256.as_str());
+    tracing::info!(size = upload.size, media_type, "file uploaded");
+    Ok(upload)
 }

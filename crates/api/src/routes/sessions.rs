@@ -93,13 +93,39 @@ pub async fn create(
     ClientIp(ip): ClientIp,
     ReqJson(body): ReqJson<SessionRequest>,
 ) -> Result<Response, ApiError> {
+    let opened = open_session(&state, ip, body.login.as_deref(), body.password, lang).await?;
+    let body = json!({
+        "token": opened.token,
+        "expires_at": opened.expires_at,
+        "role": opened.staff.role,
+        "entity": opened.staff.entity,
+    });
+    Ok(Json(body).into_response())
+}
+
+/// A staff session just opened.
+pub(crate) struct Opened {
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub staff: Staff,
+}
+
+/// Checks a login and password and opens a session: 422 when either is missing; the same
+/// 401 for every wrong pair or disabled account; 429 after too many failures.
+pub(crate) async fn open_session(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    login: Option<&str>,
+    password: Option<String>,
+    lang: Lang,
+) -> Result<Opened, ApiError> {
     let address = ip_key(ip);
     if let Some(retry_after) = state.login_failures.blocked(&address, Instant::now()) {
         return Err(ApiError::too_many_requests(retry_after));
     }
 
-    let login = body.login.as_deref().map(str::trim).unwrap_or_default();
-    let password = body.password.unwrap_or_default();
+    let login = login.map(str::trim).unwrap_or_default();
+    let password = password.unwrap_or_default();
     let mut missing = Vec::new();
     if login.is_empty() {
         missing.push(FieldError::new("login", field_code::REQUIRED, lang));
@@ -148,13 +174,11 @@ pub async fn create(
     state.store.token_insert(&token).await?;
     tracing::info!(role = %staff.role, entity = ?staff.entity, "session opened");
 
-    let body = json!({
-        "token": secret,
-        "expires_at": expires_at,
-        "role": staff.role,
-        "entity": staff.entity,
-    });
-    Ok(Json(body).into_response())
+    Ok(Opened {
+        token: secret,
+        expires_at,
+        staff,
+    })
 }
 
 /// Verifies off the async workers, a few at a time: a check is memory-hard work.
@@ -227,6 +251,7 @@ mod tests {
             data_dir: folder.path().to_owned(),
             auto_close_after: Duration::from_secs(7 * 86_400),
             captcha_fixed_answer: None,
+            secure_cookies: false,
         };
         let projections = Arc::new(Projections::start(store.clone(), Vec::new()));
         let state =

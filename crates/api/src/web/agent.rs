@@ -1,0 +1,487 @@
+//! The agents' pages: sign in, the entity's queue, a claim with its history, answer and
+//! message forms. Plain and dense, for all-day use.
+//!
+//! A page opens only with a live staff session in the agent's cookie; an agent sees its own
+//! entity's claims only (another's is the same "not found" as an unknown number), exactly as
+//! through the API, because the pages run the API's operations.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+
+use crate::accounts::{staff_of_secret, Role, Staff};
+use crate::app::AppState;
+use crate::extract::ClientIp;
+use crate::problem::ApiError;
+use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, Reply};
+use crate::routes::claims::{history_document, render_detail, render_history, serve_attachment};
+use crate::routes::sessions::open_session;
+use crate::routing::Routing;
+
+use super::client::{details, history_list, summary, upload_all};
+use super::form::Form;
+use super::layout::{self, Errors, Field, InputExtra, Switch};
+use super::text::ta;
+use super::{in_page, t, Ctx, PageError, STAFF_COOKIE};
+
+/// The member of staff of the cookie's session, or the sign-in page to go to.
+async fn signed_in(state: &AppState, ctx: &Ctx) -> Result<Staff, Response> {
+    let to_login = || Redirect::to(&ctx.link("agent/login")).into_response();
+    let Some(secret) = ctx.cookie_value(STAFF_COOKIE) else {
+        return Err(to_login());
+    };
+    match staff_of_secret(state, &secret).await {
+        Ok(staff) => Ok(staff),
+        Err(ApiError::Unauthorized) => Err(to_login()),
+        Err(other) => Err(PageError::new(ctx.lang, other).into_response()),
+    }
+}
+
+/// `GET /{lang}/agent/login`.
+pub(super) async fn login_form(ctx: Ctx) -> Response {
+    login_page(&ctx, "", &Errors::none(), StatusCode::OK)
+}
+
+fn login_page(ctx: &Ctx, login: &str, errors: &Errors, status: StatusCode) -> Response {
+    let lang = ctx.lang;
+    let body = html! {
+        (layout::error_summary(lang, errors, &["login", "password"]))
+        form #login-form .narrow method="post" action=(ctx.link("agent/login")) novalidate {
+            (layout::csrf(ctx))
+            (layout::input(lang, Field::new("login", &t(lang, "field-login")).required(),
+                "text", login, errors, InputExtra {
+                    maxlength: Some(64), autocomplete: Some("username"), ltr: true,
+                }))
+            div.field.has-error[errors.on("password").is_some()] {
+                label for="password" { (t(lang, "field-password")) }
+                @if let Some(message) = errors.on("password") {
+                    p.field-error #password-error { (message) }
+                }
+                input #password name="password" type="password" autocomplete="current-password"
+                    dir="ltr" aria-required="true"
+                    aria-invalid=[errors.on("password").map(|_| "true")]
+                    aria-describedby=[errors.on("password").map(|_| "password-error")];
+            }
+            div.actions {
+                button.primary type="submit" { (t(lang, "login-submit")) }
+            }
+        }
+    };
+    let markup = layout::page(ctx, &t(lang, "login-title"), Switch::Link, body);
+    ctx.page_with(status, markup, &[])
+}
+
+/// `POST /{lang}/agent/login`.
+pub(super) async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    form: Form,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let login = form.text("login");
+    let password = form.get("password").map(str::to_owned);
+    let mut errors = Errors::none();
+    let status = match open_session(&state, ip, Some(&login), password, lang).await {
+        Ok(opened) => {
+            let seconds = (opened.expires_at - state.clock.now()).num_seconds();
+            let cookie = ctx.cookie(STAFF_COOKIE, &opened.token, Some(seconds));
+            return Ok(ctx.redirect(&ctx.link("agent"), &[cookie]));
+        }
+        Err(ApiError::Validation(fields)) => {
+            errors.extend_api(&fields, str::to_owned);
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Err(ApiError::Unauthorized) => {
+            errors.add("login", t(lang, "login-refused"));
+            StatusCode::UNAUTHORIZED
+        }
+        Err(ApiError::TooManyRequests { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            errors.add("login", ta(lang, "track-too-many", &[("n", minutes.into())]));
+            StatusCode::TOO_MANY_REQUESTS
+        }
+        Err(other) => return Err(PageError::new(lang, other)),
+    };
+    Ok(login_page(&ctx, &login, &errors, status))
+}
+
+/// `POST /{lang}/agent/logout`: ends the member of staff's sessions.
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _form: Form,
+) -> Result<Response, PageError> {
+    if let Some(secret) = ctx.cookie_value(STAFF_COOKIE) {
+        if let Ok(staff) = staff_of_secret(&state, &secret).await {
+            state
+                .store
+                .token_delete_subject(crate::accounts::ACCOUNT_TOKEN, &staff.login)
+                .await
+                .map_err(|e| PageError::new(ctx.lang, e.into()))?;
+            tracing::info!(login = %staff.login, "signed out");
+        }
+    }
+    let cookie = ctx.clear_cookie(STAFF_COOKIE);
+    Ok(ctx.redirect(&ctx.link("agent/login"), &[cookie]))
+}
+
+fn logout_form(ctx: &Ctx, staff: &Staff) -> maud::Markup {
+    let lang = ctx.lang;
+    html! {
+        form.signed-in method="post" action=(ctx.link("agent/logout")) {
+            (layout::csrf(ctx))
+            span { (t(lang, "signed-in-as")) " " (layout::ltr(&staff.login)) }
+            " "
+            button #logout .link-button type="submit" { (t(lang, "logout")) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct QueueQuery {
+    entity: Option<String>,
+}
+
+/// Waiting time for people: days and hours, or hours and minutes.
+fn waited(lang: crate::i18n::Lang, seconds: i64) -> String {
+    let minutes = seconds / 60;
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if days > 0 {
+        ta(lang, "waited-days", &[("d", days.into()), ("h", hours.into())])
+    } else {
+        ta(lang, "waited-hours", &[("h", hours.into()), ("m", minutes.into())])
+    }
+}
+
+/// `GET /{lang}/agent`: the entity's queue, longest waiting first.
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, PageError> {
+    let staff = match signed_in(&state, &ctx).await {
+        Ok(staff) => staff,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let lang = ctx.lang;
+    let is_admin = staff.role == Role::Admin;
+    let entity = query.entity.filter(|e| !e.is_empty());
+    let view = match (is_admin, &entity) {
+        (true, None) => None,
+        _ => Some(
+            queue_view(&state, &staff, entity.clone(), lang)
+                .await
+                .map_err(in_page(lang))?,
+        ),
+    };
+    let claims = view
+        .as_ref()
+        .and_then(|v| v["claims"].as_array().cloned())
+        .unwrap_or_default();
+    let body = html! {
+        (logout_form(&ctx, &staff))
+        @if is_admin {
+            form.entity-picker method="get" action=(ctx.link("agent")) {
+                label for="entity" { (t(lang, "field-entity")) }
+                " "
+                select #entity name="entity" {
+                    @for known in &Routing::load().entities {
+                        option value=(known.code)
+                            selected[entity.as_deref() == Some(known.code.as_str())] {
+                            (Routing::load().label(&known.code, lang))
+                        }
+                    }
+                }
+                " "
+                button.secondary type="submit" { (t(lang, "show-queue")) }
+            }
+        }
+        @if let Some(view) = &view {
+            p.queue-entity {
+                (t(lang, "queue-of")) " "
+                strong { (view["entity_label"].as_str().unwrap_or_default()) }
+                " · " (ta(lang, "queue-count", &[("n", claims.len().into())]))
+            }
+            @if claims.is_empty() {
+                p #queue-empty { (t(lang, "queue-empty")) }
+            } @else {
+                table #queue .queue {
+                    caption.visually-hidden { (t(lang, "queue-title")) }
+                    thead {
+                        tr {
+                            th scope="col" { (t(lang, "claim-number")) }
+                            th scope="col" { (t(lang, "field-subject")) }
+                            th scope="col" { (t(lang, "field-theme")) }
+                            th scope="col" { (t(lang, "queue-why")) }
+                            th scope="col" { (t(lang, "filed-at")) }
+                            th scope="col" { (t(lang, "queue-waiting")) }
+                        }
+                    }
+                    tbody {
+                        @for item in &claims {
+                            @let number = item["number"].as_str().unwrap_or_default();
+                            @let reason = item["reason"].as_str().unwrap_or("new");
+                            tr {
+                                td {
+                                    a.claim-link href=(ctx.link(&format!("agent/claims/{number}"))) {
+                                        (layout::ltr(number))
+                                    }
+                                }
+                                td dir="auto" { (item["subject"].as_str().unwrap_or_default()) }
+                                td { (item["theme_label"].as_str().unwrap_or_default()) }
+                                td { span.tag data-reason=(reason) { (reason_label(lang, reason)) } }
+                                td { (layout::time(lang, item["filed_at"].as_str().unwrap_or_default())) }
+                                td.waiting {
+                                    (waited(lang, item["waiting_seconds"].as_i64().unwrap_or(0)))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let markup = layout::page(&ctx, &t(lang, "queue-title"), Switch::Link, body);
+    Ok(ctx.page(markup))
+}
+
+fn reason_label(lang: crate::i18n::Lang, reason: &str) -> String {
+    match reason {
+        "reopened" => t(lang, "reason-reopened"),
+        "client_message" | "message" => t(lang, "reason-message"),
+        "transferred" => t(lang, "reason-transferred"),
+        _ => t(lang, "reason-new"),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct DoneQuery {
+    done: Option<String>,
+}
+
+/// Typed values and errors of a refused form of the claim page.
+#[derive(Default)]
+struct Typed {
+    errors: Errors,
+    /// Which form was refused: `answer` or `message`.
+    form: &'static str,
+    body: String,
+    close: bool,
+}
+
+/// `GET /{lang}/agent/claims/{number}`.
+pub(super) async fn claim(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, raw)): Path<(String, String)>,
+    Query(query): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let staff = match signed_in(&state, &ctx).await {
+        Ok(staff) => staff,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let notice = match query.done.as_deref() {
+        Some("answer") => Some(t(ctx.lang, "done-answer")),
+        Some("message") => Some(t(ctx.lang, "done-message")),
+        _ => None,
+    };
+    claim_page(&state, &ctx, &staff, &raw, notice, &Typed::default(), StatusCode::OK).await
+}
+
+async fn claim_page(
+    state: &AppState,
+    ctx: &Ctx,
+    staff: &Staff,
+    raw: &str,
+    notice: Option<String>,
+    typed: &Typed,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let lang = ctx.lang;
+    let doc = handled_claim(state, staff, raw).await.map_err(in_page(lang))?;
+    let number = number_of(&doc);
+    let detail = render_detail(&doc, lang);
+    let history = history_document(state, &number).await.map_err(in_page(lang))?;
+    let history = render_history(&history, lang, true);
+    let files_base = ctx.link(&format!("agent/claims/{number}/files"));
+    let open = detail["status"].as_str() != Some("closed");
+    let empty = Typed::default();
+    let for_form = |name: &str| if typed.form == name { typed } else { &empty };
+    let body = html! {
+        (logout_form(ctx, staff))
+        p { a href=(ctx.link("agent")) { (t(lang, "back-to-queue")) } }
+        @if let Some(text) = &notice { (layout::notice(text)) }
+        (layout::error_summary(lang, &typed.errors, &["body", "files"]))
+        (summary(lang, &detail))
+        div.columns {
+            div.main-column {
+                (history_list(lang, &history, &files_base))
+                (details(lang, &detail, &files_base))
+            }
+            aside.side-column {
+                @if open {
+                    (reply_form(ctx, &number, "answer", for_form("answer")))
+                    (reply_form(ctx, &number, "message", for_form("message")))
+                } @else {
+                    p.closed-note { (t(lang, "agent-claim-closed")) }
+                }
+            }
+        }
+    };
+    let title = ta(lang, "claim-title", &[("number", number.as_str().into())]);
+    let markup = layout::page(ctx, &title, Switch::Link, body);
+    Ok(ctx.page_with(status, markup, &[]))
+}
+
+/// The answer form (`kind` = `answer`) or the message form (`message`).
+fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Markup {
+    let lang = ctx.lang;
+    let answer = kind == "answer";
+    let (id, path, title, send) = if answer {
+        ("answer-form", "answer", "answer-title", "answer-send")
+    } else {
+        ("message-form", "messages", "agent-message-title", "message-send")
+    };
+    // Both forms are on one page: their fields need ids of their own.
+    let body_id = format!("{kind}-body");
+    let files_id = format!("{kind}-files");
+    let error = typed.errors.on("body");
+    let files_error = typed.errors.on("files");
+    html! {
+        section.panel {
+            h2 { (t(lang, title)) }
+            form id=(id) method="post" action=(ctx.link(&format!("agent/claims/{number}/{path}")))
+                enctype="multipart/form-data" novalidate {
+                (layout::csrf(ctx))
+                div.field.has-error[error.is_some()] {
+                    label for=(body_id) { (t(lang, "field-your-message")) }
+                    @if let Some(message) = &error {
+                        p.field-error id={ (body_id) "-error" } { (message) }
+                    }
+                    textarea id=(body_id) name="body" rows="6" maxlength="10000" dir="auto"
+                        aria-required="true"
+                        aria-invalid=[error.as_ref().map(|_| "true")]
+                        aria-describedby=[error.as_ref().map(|_| format!("{body_id}-error"))] {
+                        (typed.body)
+                    }
+                }
+                div.field.has-error[files_error.is_some()] {
+                    label for=(files_id) { (t(lang, "files-label")) }
+                    p.hint { (t(lang, "files-hint")) }
+                    @if let Some(message) = &files_error {
+                        p.field-error { (message) }
+                    }
+                    input id=(files_id) name="files" type="file" multiple
+                        data-max-bytes=(crate::uploads::MAX_UPLOAD)
+                        data-too-large=(t(lang, "file-too-large"));
+                }
+                @if answer {
+                    div.field.checkbox {
+                        label for="close" {
+                            input #close type="checkbox" name="close" value="true"
+                                checked[typed.close];
+                            " " (t(lang, "answer-and-close"))
+                        }
+                    }
+                }
+                div.actions {
+                    button.primary type="submit" data-once=(t(lang, "sending")) { (t(lang, send)) }
+                }
+            }
+        }
+    }
+}
+
+async fn reply(
+    state: AppState,
+    ctx: Ctx,
+    raw: String,
+    form: Form,
+    kind: &'static str,
+) -> Result<Response, PageError> {
+    let staff = match signed_in(&state, &ctx).await {
+        Ok(staff) => staff,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let lang = ctx.lang;
+    let mut typed = Typed {
+        form: kind,
+        body: form.text("body"),
+        close: form.get("close") == Some("true"),
+        ..Typed::default()
+    };
+    let uploads = upload_all(&state, lang, &form, &mut typed.errors).await?;
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    if !typed.errors.is_empty() {
+        return claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await;
+    }
+    let what = match kind {
+        "answer" => Reply::Answer { close: typed.close },
+        _ => Reply::Message,
+    };
+    let tokens: Vec<String> = uploads.into_iter().map(|u| u.token).collect();
+    let result = reply_to(&state, &staff, &raw, lang, what, typed.body.clone(), &tokens).await;
+    match result {
+        Ok(doc) => {
+            let number = number_of(&doc);
+            let location = ctx.link(&format!("agent/claims/{number}?done={kind}"));
+            Ok(ctx.redirect(&location, &[]))
+        }
+        Err(ApiError::Validation(fields)) => {
+            typed.errors.extend_api(&fields, |f| {
+                if f.starts_with("attachments") {
+                    "files".to_owned()
+                } else {
+                    "body".to_owned()
+                }
+            });
+            claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await
+        }
+        Err(ApiError::Conflict(_)) => {
+            let notice = Some(t(lang, "action-conflict"));
+            claim_page(&state, &ctx, &staff, &raw, notice, &typed, StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(PageError::new(lang, other)),
+    }
+}
+
+/// `POST /{lang}/agent/claims/{number}/answer`.
+pub(super) async fn answer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, raw)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, PageError> {
+    reply(state, ctx, raw, form, "answer").await
+}
+
+/// `POST /{lang}/agent/claims/{number}/messages`.
+pub(super) async fn message(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, raw)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, PageError> {
+    reply(state, ctx, raw, form, "message").await
+}
+
+/// `GET /{lang}/agent/claims/{number}/files/{id}`.
+pub(super) async fn file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, raw, id)): Path<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let staff = match signed_in(&state, &ctx).await {
+        Ok(staff) => staff,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let doc = handled_claim(&state, &staff, &raw)
+        .await
+        .map_err(in_page(ctx.lang))?;
+    serve_attachment(&state, &number_of(&doc), &id)
+        .await
+        .map_err(in_page(ctx.lang))
+}

@@ -1,0 +1,121 @@
+//! The pages' texts: `locales/{fr,ar}/web.ftl`, apart from the API's messages.
+//!
+//! Both files define the same messages, and every id the pages use exists in both: tested
+//! below by reading the pages' sources, so a missing text is a failed test, not a raw id on
+//! a page.
+
+use std::sync::LazyLock;
+
+use fluent_bundle::FluentValue;
+
+use crate::i18n::{bundle_of, format, Bundle, Lang};
+
+static BUNDLES: LazyLock<[Bundle; 2]> = LazyLock::new(|| {
+    [
+        bundle_of(Lang::Fr, "web.ftl", include_str!("../../locales/fr/web.ftl")),
+        bundle_of(Lang::Ar, "web.ftl", include_str!("../../locales/ar/web.ftl")),
+    ]
+});
+
+fn bundle(lang: Lang) -> &'static Bundle {
+    match lang {
+        Lang::Fr => &BUNDLES[0],
+        Lang::Ar => &BUNDLES[1],
+    }
+}
+
+/// The text `id` in `lang`.
+pub(crate) fn t(lang: Lang, id: &str) -> String {
+    format(bundle(lang), lang, id, &[])
+}
+
+/// The text `id` in `lang`, with `args` put in.
+pub(crate) fn ta(lang: Lang, id: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+    format(bundle(lang), lang, id, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use fluent_syntax::ast::Entry;
+
+    use super::*;
+
+    fn ids(source: &str) -> BTreeSet<String> {
+        let resource = fluent_syntax::parser::parse(source).expect("web.ftl parses");
+        resource
+            .body
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Message(message) => Some(message.id.name.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ids in `t(…, "id")` and `ta(…, "id", …)` calls of a source file.
+    fn used(source: &str) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for call in ["t(", "ta("] {
+            for (at, _) in source.match_indices(call) {
+                let preceding = source[..at].chars().next_back();
+                if preceding.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let rest = &source[at + call.len()..];
+                let Some(args) = rest.split_once(',').map(|(_, args)| args.trim_start()) else {
+                    continue;
+                };
+                if let Some(literal) = args.strip_prefix('"') {
+                    if let Some((id, _)) = literal.split_once('"') {
+                        found.insert(id.to_owned());
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn both_languages_define_the_same_texts() {
+        let fr = ids(include_str!("../../locales/fr/web.ftl"));
+        let ar = ids(include_str!("../../locales/ar/web.ftl"));
+        assert!(!fr.is_empty());
+        assert_eq!(fr.symmetric_difference(&ar).collect::<Vec<_>>(), Vec::<&String>::new());
+    }
+
+    #[test]
+    fn every_text_the_pages_use_exists() {
+        let defined = ids(include_str!("../../locales/fr/web.ftl"));
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("layout.rs"),
+            include_str!("form.rs"),
+            include_str!("wizard.rs"),
+            include_str!("client.rs"),
+            include_str!("agent.rs"),
+        ];
+        let mut used_ids = BTreeSet::new();
+        for source in sources {
+            used_ids.extend(used(source));
+        }
+        assert!(used_ids.len() > 50, "the scan found too few ids: {used_ids:?}");
+        let missing: Vec<_> = used_ids.difference(&defined).collect();
+        assert!(missing.is_empty(), "texts used but not defined: {missing:?}");
+    }
+
+    #[test]
+    fn every_text_formats_without_errors_in_both_languages() {
+        for lang in Lang::ALL {
+            let source = match lang {
+                Lang::Fr => include_str!("../../locales/fr/web.ftl"),
+                Lang::Ar => include_str!("../../locales/ar/web.ftl"),
+            };
+            for id in ids(source) {
+                let text = ta(lang, &id, &[("n", 3.into()), ("name", "x".into())]);
+                assert!(!text.trim().is_empty(), "{lang}: {id} is empty");
+            }
+        }
+    }
+}
