@@ -10,6 +10,7 @@ agent-area = Espace agents
 required = obligatoire
 choose = — Choisir —
 errors-title = Veuillez corriger les points suivants
+summary-item = { $label } : { $message }
 sending = Envoi en cours…
 
 home-title = Réclamations sur le certificat négatif

@@ -31,7 +31,11 @@ const HANDLERS: &[Role] = &[Role::Agent, Role::Admin];
 
 /// The claim named in the path, if this staff member may handle it; else the same 404 as an
 /// unknown claim.
-pub(crate) async fn handled_claim(state: &AppState, staff: &Staff, raw: &str) -> Result<Value, ApiError> {
+pub(crate) async fn handled_claim(
+    state: &AppState,
+    staff: &Staff,
+    raw: &str,
+) -> Result<Value, ApiError> {
     staff.require(HANDLERS)?;
     let number = number::normalize(raw).ok_or(ApiError::NotFound)?;
     let doc = detail_document(state, &number)
@@ -316,7 +320,16 @@ pub async fn answer(
     let reply = Reply::Answer {
         close: request.close,
     };
-    let doc = reply_to(&state, &staff, &number, lang, reply, body, &request.attachments).await?;
+    let doc = reply_to(
+        &state,
+        &staff,
+        &number,
+        lang,
+        reply,
+        body,
+        &request.attachments,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
@@ -414,7 +427,16 @@ pub async fn post_message(
 ) -> Result<Response, ApiError> {
     let body = request.body.unwrap_or_default();
     let reply = Reply::Message;
-    let doc = reply_to(&state, &staff, &number, lang, reply, body, &request.attachments).await?;
+    let doc = reply_to(
+        &state,
+        &staff,
+        &number,
+        lang,
+        reply,
+        body,
+        &request.attachments,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 

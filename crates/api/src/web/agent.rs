@@ -100,7 +100,10 @@ pub(super) async fn login(
         }
         Err(ApiError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60);
-            errors.add("login", ta(lang, "track-too-many", &[("n", minutes.into())]));
+            errors.add(
+                "login",
+                ta(lang, "track-too-many", &[("n", minutes.into())]),
+            );
             StatusCode::TOO_MANY_REQUESTS
         }
         Err(other) => return Err(PageError::new(lang, other)),
@@ -150,9 +153,17 @@ fn waited(lang: crate::i18n::Lang, seconds: i64) -> String {
     let minutes = seconds / 60;
     let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
     if days > 0 {
-        ta(lang, "waited-days", &[("d", days.into()), ("h", hours.into())])
+        ta(
+            lang,
+            "waited-days",
+            &[("d", days.into()), ("h", hours.into())],
+        )
     } else {
-        ta(lang, "waited-hours", &[("h", hours.into()), ("m", minutes.into())])
+        ta(
+            lang,
+            "waited-hours",
+            &[("h", hours.into()), ("m", minutes.into())],
+        )
     }
 }
 
@@ -288,7 +299,16 @@ pub(super) async fn claim(
         Some("message") => Some(t(ctx.lang, "done-message")),
         _ => None,
     };
-    claim_page(&state, &ctx, &staff, &raw, notice, &Typed::default(), StatusCode::OK).await
+    claim_page(
+        &state,
+        &ctx,
+        &staff,
+        &raw,
+        notice,
+        &Typed::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn claim_page(
@@ -301,10 +321,14 @@ async fn claim_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    let doc = handled_claim(state, staff, raw).await.map_err(in_page(lang))?;
+    let doc = handled_claim(state, staff, raw)
+        .await
+        .map_err(in_page(lang))?;
     let number = number_of(&doc);
     let detail = render_detail(&doc, lang);
-    let history = history_document(state, &number).await.map_err(in_page(lang))?;
+    let history = history_document(state, &number)
+        .await
+        .map_err(in_page(lang))?;
     let history = render_history(&history, lang, true);
     let files_base = ctx.link(&format!("agent/claims/{number}/files"));
     let open = detail["status"].as_str() != Some("closed");
@@ -343,7 +367,12 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
     let (id, path, title, send) = if answer {
         ("answer-form", "answer", "answer-title", "answer-send")
     } else {
-        ("message-form", "messages", "agent-message-title", "message-send")
+        (
+            "message-form",
+            "messages",
+            "agent-message-title",
+            "message-send",
+        )
     };
     // Both forms are on one page: their fields need ids of their own.
     let body_id = format!("{kind}-body");
@@ -423,7 +452,16 @@ async fn reply(
         _ => Reply::Message,
     };
     let tokens: Vec<String> = uploads.into_iter().map(|u| u.token).collect();
-    let result = reply_to(&state, &staff, &raw, lang, what, typed.body.clone(), &tokens).await;
+    let result = reply_to(
+        &state,
+        &staff,
+        &raw,
+        lang,
+        what,
+        typed.body.clone(),
+        &tokens,
+    )
+    .await;
     match result {
         Ok(doc) => {
             let number = number_of(&doc);
@@ -442,7 +480,16 @@ async fn reply(
         }
         Err(ApiError::Conflict(_)) => {
             let notice = Some(t(lang, "action-conflict"));
-            claim_page(&state, &ctx, &staff, &raw, notice, &typed, StatusCode::CONFLICT).await
+            claim_page(
+                &state,
+                &ctx,
+                &staff,
+                &raw,
+                notice,
+                &typed,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(other) => Err(PageError::new(lang, other)),
     }

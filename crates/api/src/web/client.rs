@@ -61,7 +61,12 @@ pub(super) async fn home(ctx: Ctx) -> Response {
             }
         }
     };
-    ctx.page(layout::page(&ctx, &t(lang, "home-title"), Switch::Link, body))
+    ctx.page(layout::page(
+        &ctx,
+        &t(lang, "home-title"),
+        Switch::Link,
+        body,
+    ))
 }
 
 /// `GET /claims/{number}`: the link of the emails, to the claim in the reader's language.
@@ -82,7 +87,13 @@ pub(super) async fn track_form(ctx: Ctx, Query(query): Query<TrackQuery>) -> Res
     track_page(&ctx, &number, "", &Errors::none(), StatusCode::OK)
 }
 
-fn track_page(ctx: &Ctx, number: &str, email: &str, errors: &Errors, status: StatusCode) -> Response {
+fn track_page(
+    ctx: &Ctx,
+    number: &str,
+    email: &str,
+    errors: &Errors,
+    status: StatusCode,
+) -> Response {
     let lang = ctx.lang;
     let body = html! {
         (layout::error_summary(lang, errors, &["number", "email"]))
@@ -137,7 +148,10 @@ pub(super) async fn track(
         Err(ApiError::TooManyRequests { retry_after_secs }) => {
             let mut errors = Errors::none();
             let minutes = retry_after_secs.div_ceil(60);
-            errors.add("number", ta(lang, "track-too-many", &[("n", minutes.into())]));
+            errors.add(
+                "number",
+                ta(lang, "track-too-many", &[("n", minutes.into())]),
+            );
             refused(errors, StatusCode::TOO_MANY_REQUESTS)
         }
         Err(other) => Err(PageError::new(lang, other)),
@@ -230,7 +244,15 @@ pub(super) async fn claim(
         Some("reopened") => Some(t(ctx.lang, "done-reopened")),
         _ => None,
     };
-    claim_page(&state, &ctx, &number, notice, &Typed::default(), StatusCode::OK).await
+    claim_page(
+        &state,
+        &ctx,
+        &number,
+        notice,
+        &Typed::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 async fn claim_page(
@@ -247,7 +269,9 @@ async fn claim_page(
         .map_err(in_page(lang))?
         .ok_or_else(|| PageError::new(lang, ApiError::NotFound))?;
     let detail = render_detail(&doc, lang);
-    let history_doc = history_document(state, number).await.map_err(in_page(lang))?;
+    let history_doc = history_document(state, number)
+        .await
+        .map_err(in_page(lang))?;
     let history = render_history(&history_doc, lang, false);
     let files_base = ctx.link(&format!("claims/{number}/files"));
     let actions: Vec<&str> = detail["actions"]

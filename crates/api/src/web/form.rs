@@ -52,19 +52,6 @@ impl Form {
             .map(|(_, value)| value.clone())
             .collect()
     }
-
-    /// A form with `fields` and no files, as if submitted.
-    #[cfg(test)]
-    pub fn of(fields: &[(&str, &str)]) -> Form {
-        Form {
-            fields: fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            files: Vec::new(),
-            file_error: None,
-        }
-    }
 }
 
 impl FromRequest<AppState> for Form {
@@ -101,9 +88,7 @@ impl FromRequest<AppState> for Form {
 /// False when the browser says the request comes from another site (`Sec-Fetch-Site`) or
 /// names another origin than this host (`Origin`).
 fn same_site(headers: &HeaderMap) -> bool {
-    let fetch_site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if matches!(fetch_site, Some("cross-site") | Some("same-site")) {
         return false;
     }
@@ -120,8 +105,7 @@ fn same_site(headers: &HeaderMap) -> bool {
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0
@@ -241,7 +225,10 @@ mod tests {
 
     #[test]
     fn a_truncated_escape_is_kept_as_typed() {
-        assert_eq!(url_pairs(b"a=50%"), vec![("a".to_owned(), "50%".to_owned())]);
+        assert_eq!(
+            url_pairs(b"a=50%"),
+            vec![("a".to_owned(), "50%".to_owned())]
+        );
         assert_eq!(url_pairs(b"a=%4"), vec![("a".to_owned(), "%4".to_owned())]);
     }
 
@@ -250,7 +237,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::HOST, "claims.example:8080".parse().unwrap());
         assert!(same_site(&headers));
-        headers.insert(header::ORIGIN, "http://claims.example:8080".parse().unwrap());
+        headers.insert(
+            header::ORIGIN,
+            "http://claims.example:8080".parse().unwrap(),
+        );
         assert!(same_site(&headers));
         headers.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
         assert!(!same_site(&headers));

@@ -194,12 +194,52 @@ pub(crate) fn error_summary(lang: Lang, errors: &Errors, order: &[&str]) -> Mark
                 h2 #error-summary-title { (t(lang, "errors-title")) }
                 ul {
                     @for (name, message) in errors.ordered(order) {
-                        li { a href={ "#" (name) } { (message) } }
+                        li {
+                            a href={ "#" (name) } {
+                                @match field_label(&name) {
+                                    Some(id) => (super::text::ta(lang, "summary-item", &[
+                                        ("label", t(lang, id).into()),
+                                        ("message", message.into()),
+                                    ])),
+                                    None => (message),
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// The text id of a form field's label, for the error summary.
+fn field_label(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "theme" => "field-theme",
+        "filing_place" => "field-filing-place",
+        "subject" => "field-subject",
+        "request_number" => "field-request-number",
+        "message" => "field-message",
+        "captcha_answer" => "field-captcha",
+        "files" => "attachments-legend",
+        "profile" => "field-profile",
+        "email" => "field-email",
+        "company_name" => "field-company-name",
+        "last_name" => "field-last-name",
+        "first_name" => "field-first-name",
+        "phone" => "field-phone",
+        "address" => "field-address",
+        "city" => "field-city",
+        "country" => "field-country",
+        "number" => "field-claim-number",
+        "body" => "field-your-message",
+        "satisfaction" => "field-satisfaction",
+        "comment" => "field-comment",
+        "reason" => "field-reason",
+        "login" => "field-login",
+        "password" => "field-password",
+        _ => return None,
+    })
 }
 
 /// What a field looks like.

@@ -55,11 +55,17 @@ pub fn router() -> Router<AppState> {
         .route("/{lang}/claims/{number}/files/{id}", get(client::file))
         .route("/{lang}/track", get(client::track_form).post(client::track))
         .route("/{lang}/agent", get(agent::queue))
-        .route("/{lang}/agent/login", get(agent::login_form).post(agent::login))
+        .route(
+            "/{lang}/agent/login",
+            get(agent::login_form).post(agent::login),
+        )
         .route("/{lang}/agent/logout", post(agent::logout))
         .route("/{lang}/agent/claims/{number}", get(agent::claim))
         .route("/{lang}/agent/claims/{number}/answer", post(agent::answer))
-        .route("/{lang}/agent/claims/{number}/messages", post(agent::message))
+        .route(
+            "/{lang}/agent/claims/{number}/messages",
+            post(agent::message),
+        )
         .route("/{lang}/agent/claims/{number}/files/{id}", get(agent::file))
 }
 
@@ -86,7 +92,10 @@ async fn stylesheet() -> Response {
 }
 
 async fn script() -> Response {
-    asset("text/javascript; charset=utf-8", include_str!("assets/app.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("assets/app.js"),
+    )
 }
 
 fn asset(media_type: &'static str, body: &'static str) -> Response {

@@ -12,8 +12,16 @@ use crate::i18n::{bundle_of, format, Bundle, Lang};
 
 static BUNDLES: LazyLock<[Bundle; 2]> = LazyLock::new(|| {
     [
-        bundle_of(Lang::Fr, "web.ftl", include_str!("../../locales/fr/web.ftl")),
-        bundle_of(Lang::Ar, "web.ftl", include_str!("../../locales/ar/web.ftl")),
+        bundle_of(
+            Lang::Fr,
+            "web.ftl",
+            include_str!("../../locales/fr/web.ftl"),
+        ),
+        bundle_of(
+            Lang::Ar,
+            "web.ftl",
+            include_str!("../../locales/ar/web.ftl"),
+        ),
     ]
 });
 
@@ -82,7 +90,10 @@ mod tests {
         let fr = ids(include_str!("../../locales/fr/web.ftl"));
         let ar = ids(include_str!("../../locales/ar/web.ftl"));
         assert!(!fr.is_empty());
-        assert_eq!(fr.symmetric_difference(&ar).collect::<Vec<_>>(), Vec::<&String>::new());
+        assert_eq!(
+            fr.symmetric_difference(&ar).collect::<Vec<_>>(),
+            Vec::<&String>::new()
+        );
     }
 
     #[test]
@@ -100,13 +111,41 @@ mod tests {
         for source in sources {
             used_ids.extend(used(source));
         }
-        assert!(used_ids.len() > 50, "the scan found too few ids: {used_ids:?}");
+        assert!(
+            used_ids.len() > 50,
+            "the scan found too few ids: {used_ids:?}"
+        );
+        // Ids the pages build at run time, which the scan cannot see.
+        let built = [
+            "satisfaction-1",
+            "satisfaction-2",
+            "satisfaction-3",
+            "satisfaction-4",
+            "satisfaction-5",
+            "answer-title",
+            "agent-message-title",
+            "answer-send",
+            "message-send",
+            "step-claim",
+            "step-contact",
+            "step-recap",
+            "field-theme",
+            "field-company-name",
+            "field-last-name",
+            "field-first-name",
+            "field-address",
+            "field-city",
+        ];
+        used_ids.extend(built.iter().map(|id| (*id).to_owned()));
         let missing: Vec<_> = used_ids.difference(&defined).collect();
-        assert!(missing.is_empty(), "texts used but not defined: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "texts used but not defined: {missing:?}"
+        );
     }
 
     #[test]
-    fn every_text_formats_without_errors_in_both_languages() {
+    fn every_text_has_content_in_both_languages() {
         for lang in Lang::ALL {
             let source = match lang {
                 Lang::Fr => include_str!("../../locales/fr/web.ftl"),

@@ -35,7 +35,13 @@ use super::layout::{self, Errors, Field, InputExtra, Switch};
 use super::{in_page, t, Ctx, PageError, CLAIM_COOKIE};
 
 /// The claim's fields (step 1), as named in the form.
-const CLAIM_FIELDS: [&str; 5] = ["theme", "filing_place", "subject", "request_number", "message"];
+const CLAIM_FIELDS: [&str; 5] = [
+    "theme",
+    "filing_place",
+    "subject",
+    "request_number",
+    "message",
+];
 /// The contact details' fields (step 2).
 const CONTACT_FIELDS: [&str; 9] = [
     "profile",
@@ -91,8 +97,7 @@ impl Draft {
             .and_then(|a| a.strip_prefix("remove:"))
             .map(str::to_owned);
         for token in form.all("upload") {
-            if Some(&token) == removed.as_ref() || draft.uploads.iter().any(|u| u.token == token)
-            {
+            if Some(&token) == removed.as_ref() || draft.uploads.iter().any(|u| u.token == token) {
                 continue;
             }
             if let Some(upload) = state.store.upload_get(&token).await? {
@@ -207,7 +212,14 @@ fn filed_marker(pass: &str) -> String {
 
 /// `GET /{lang}/claims/new`: an empty first step.
 pub(super) async fn start(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
-    step_one(&state, &ctx, &Draft::default(), &Errors::none(), StatusCode::OK).await
+    step_one(
+        &state,
+        &ctx,
+        &Draft::default(),
+        &Errors::none(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /{lang}/claims/new`: one of the wizard's buttons.
@@ -234,7 +246,12 @@ pub(super) async fn step(
             if errors.is_empty() {
                 Ok(step_three(&ctx, &draft, &errors, StatusCode::OK))
             } else {
-                Ok(step_two(&ctx, &draft, &errors, StatusCode::UNPROCESSABLE_ENTITY))
+                Ok(step_two(
+                    &ctx,
+                    &draft,
+                    &errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                ))
             }
         }
         ("3", "confirm") => confirm(&state, &ctx, draft, &form).await,
@@ -335,7 +352,14 @@ async fn confirm(
         let mut errors = Errors::none();
         errors.add("captcha_answer", t(lang, "captcha-expired"));
         draft.pass = None;
-        return step_one(state, ctx, &draft, &errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return step_one(
+            state,
+            ctx,
+            &draft,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
 
     match file_claim(state, lang, &draft.request(lang), HumanProof::Verified).await {
@@ -722,7 +746,10 @@ mod tests {
             ("last_name", "Alaoui"),
         ] {
             draft.values.push((
-                CONTACT_FIELDS.iter().find(|n| **n == name).expect("a field"),
+                CONTACT_FIELDS
+                    .iter()
+                    .find(|n| **n == name)
+                    .expect("a field"),
                 value.to_owned(),
             ));
         }
