@@ -235,16 +235,16 @@ pub(super) async fn queue(
                         @for item in &claims {
                             @let number = item["number"].as_str().unwrap_or_default();
                             @let reason = item["reason"].as_str().unwrap_or("new");
+                            @let text = |key: &str| item[key].as_str().unwrap_or_default();
+                            @let link = ctx.link(&format!("agent/claims/{number}"));
                             tr {
+                                td { a.claim-link href=(link) { (layout::ltr(number)) } }
+                                td dir="auto" { (text("subject")) }
+                                td { (text("theme_label")) }
                                 td {
-                                    a.claim-link href=(ctx.link(&format!("agent/claims/{number}"))) {
-                                        (layout::ltr(number))
-                                    }
+                                    span.tag data-reason=(reason) { (reason_label(lang, reason)) }
                                 }
-                                td dir="auto" { (item["subject"].as_str().unwrap_or_default()) }
-                                td { (item["theme_label"].as_str().unwrap_or_default()) }
-                                td { span.tag data-reason=(reason) { (reason_label(lang, reason)) } }
-                                td { (layout::time(lang, item["filed_at"].as_str().unwrap_or_default())) }
+                                td { (layout::time(lang, text("filed_at"))) }
                                 td.waiting {
                                     (waited(lang, item["waiting_seconds"].as_i64().unwrap_or(0)))
                                 }

@@ -450,7 +450,8 @@ fn message_form(ctx: &Ctx, number: &str, typed: &Typed) -> Markup {
             form #message-form method="post" action=(ctx.link(&format!("claims/{number}/messages")))
                 enctype="multipart/form-data" novalidate {
                 (layout::csrf(ctx))
-                (layout::textarea(lang, Field::new("body", &t(lang, "field-your-message")).required(),
+                (layout::textarea(lang,
+                    Field::new("body", &t(lang, "field-your-message")).required(),
                     &typed.body, &typed.errors, 10_000))
                 (layout::file_input(lang, "files", &typed.errors))
                 div.actions {
