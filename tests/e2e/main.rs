@@ -11,6 +11,7 @@ mod smtp;
 mod stats;
 mod support;
 mod uploads;
+mod web;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::{postgres_url, Backend, TestApp, TestFn};
@@ -62,6 +63,11 @@ fn all() -> Vec<(&'static str, TestFn)> {
         auto_close::deadlines_are_utc_instants,
         auto_close::a_client_message_racing_the_automatic_closure,
         auto_close::two_instances_share_the_work,
+        web::forms_without_their_token_are_refused,
+        web::a_refused_step_keeps_everything_and_a_double_confirm_files_one_claim,
+        web::pages_speak_their_language_with_strict_headers,
+        web::a_claim_cookie_opens_that_claim_only,
+        web::a_file_over_the_limit_keeps_the_typed_message,
     ]
 }
 

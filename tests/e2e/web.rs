@@ -1,0 +1,508 @@
+//! The web pages over plain HTTP, as a browser without scripts sends them: form tokens,
+//! refused steps that keep what was typed, one claim for a double confirmation, cookies that
+//! open one claim only, languages and security headers. (The same paths in a real browser
+//! are in `tests/browser`.)
+
+use anyhow::{bail, ensure, Context, Result};
+use reqwest::header::{HeaderMap, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::multipart::{Form, Part};
+use reqwest::{redirect, StatusCode};
+
+use crate::support::{TestApp, CAPTCHA};
+
+/// A browser without scripts: keeps its cookies, follows no redirect by itself.
+struct Visitor<'a> {
+    app: &'a TestApp,
+    http: reqwest::Client,
+    cookies: Vec<(String, String)>,
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    html: String,
+}
+
+impl Page {
+    fn location(&self) -> Result<String> {
+        let location = self.headers.get(LOCATION).context("no Location")?;
+        Ok(location.to_str()?.to_owned())
+    }
+
+    /// The `value` of the first `<input name="{name}">`.
+    fn input(&self, name: &str) -> Option<String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = self.html.find(&marker)? + marker.len();
+        let end = self.html[start..].find('"')?;
+        Some(html_unescape(&self.html[start..start + end]))
+    }
+}
+
+fn html_unescape(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+impl<'a> Visitor<'a> {
+    fn new(app: &'a TestApp) -> Result<Visitor<'a>> {
+        let http = reqwest::Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()?;
+        Ok(Visitor {
+            app,
+            http,
+            cookies: Vec::new(),
+        })
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn keep(&mut self, response: reqwest::Response) -> Result<Page> {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let pair = value.to_str()?.split(';').next().unwrap_or_default();
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies.retain(|(k, _)| k != name);
+                if !value.is_empty() {
+                    self.cookies.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let html = response.text().await?;
+        Ok(Page {
+            status,
+            headers,
+            html,
+        })
+    }
+
+    async fn get(&mut self, path: &str) -> Result<Page> {
+        let response = self
+            .http
+            .get(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await?;
+        self.keep(response).await
+    }
+
+    async fn post(&mut self, path: &str, form: Form) -> Result<Page> {
+        let response = self
+            .http
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await?;
+        self.keep(response).await
+    }
+
+    async fn post_fields(&mut self, path: &str, fields: &[(&str, &str)]) -> Result<Page> {
+        let response = self
+            .http
+            .post(self.app.url(path))
+            .header(COOKIE, self.cookie_header())
+            .form(fields)
+            .send()
+            .await?;
+        self.keep(response).await
+    }
+}
+
+fn fields(pairs: &[(&str, &str)]) -> Form {
+    pairs.iter().fold(Form::new(), |form, (name, value)| {
+        form.text((*name).to_owned(), (*value).to_owned())
+    })
+}
+
+const THEME: &str = "issuance_delay";
+
+async fn first_filing_place() -> Result<String> {
+    let reference: serde_json::Value =
+        serde_json::from_str(include_str!("../../config/reference.json"))?;
+    reference["filing_places"][0]["code"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no filing place")
+}
+
+/// The wizard's fields for a complete Arabic claim, with `subject` as given.
+fn claim_fields(subject: &str, place: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("theme", THEME.to_owned()),
+        ("filing_place", place.to_owned()),
+        ("subject", subject.to_owned()),
+        ("request_number", "CN-2026-0042".to_owned()),
+        (
+            "message",
+            "تأخر تسليم الشهادة السلبية\nمنذ شهرين".to_owned(),
+        ),
+    ]
+}
+
+fn contact_fields() -> Vec<(&'static str, String)> {
+    vec![
+        ("profile", "natural_person".to_owned()),
+        ("email", "client@example.com".to_owned()),
+        ("last_name", "العلوي".to_owned()),
+        ("company_name", "should not be sent".to_owned()),
+    ]
+}
+
+fn form_of(pairs: &[(&'static str, String)], extra: &[(&str, &str)]) -> Form {
+    let mut form = Form::new();
+    for (name, value) in pairs {
+        form = form.text(*name, value.clone());
+    }
+    for (name, value) in extra {
+        form = form.text((*name).to_owned(), (*value).to_owned());
+    }
+    form
+}
+
+pub async fn forms_without_their_token_are_refused(app: TestApp) -> Result<()> {
+    let mut visitor = Visitor::new(&app)?;
+    let page = visitor.get("/fr/track").await?;
+    ensure!(page.status == StatusCode::OK);
+    let token = page.input("csrf").context("no form token")?;
+
+    let without = visitor
+        .post_fields(
+            "/fr/track",
+            &[("number", "RC-2026-0000-0000-0000"), ("email", "a@b.ma")],
+        )
+        .await?;
+    ensure!(
+        without.status == StatusCode::FORBIDDEN,
+        "{}",
+        without.status
+    );
+
+    let wrong = visitor
+        .post_fields(
+            "/fr/track",
+            &[("csrf", "x".repeat(43).as_str()), ("email", "a@b.ma")],
+        )
+        .await?;
+    ensure!(wrong.status == StatusCode::FORBIDDEN);
+
+    // Right token, but the browser says the form came from another site.
+    let response = visitor
+        .http
+        .post(app.url("/fr/track"))
+        .header(COOKIE, visitor.cookie_header())
+        .header("Origin", "http://evil.example")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("number", "x"),
+            ("email", "a@b.ma"),
+        ])
+        .send()
+        .await?;
+    ensure!(response.status() == StatusCode::FORBIDDEN);
+
+    // The same form with its token is read: a wrong pair is a 404 page, not a 403.
+    let with = visitor
+        .post_fields(
+            "/fr/track",
+            &[
+                ("csrf", &token),
+                ("number", "RC-2026-0000-0000-0000"),
+                ("email", "a@b.ma"),
+            ],
+        )
+        .await?;
+    ensure!(with.status == StatusCode::NOT_FOUND, "{}", with.status);
+    ensure!(with.html.contains("id=\"error-summary\""));
+    ensure!(
+        with.html.contains("value=\"a@b.ma\""),
+        "the typed email is kept"
+    );
+    Ok(())
+}
+
+pub async fn a_refused_step_keeps_everything_and_a_double_confirm_files_one_claim(
+    app: TestApp,
+) -> Result<()> {
+    let place = first_filing_place().await?;
+    let mut visitor = Visitor::new(&app)?;
+    let start = visitor.get("/ar/claims/new").await?;
+    ensure!(start.status == StatusCode::OK);
+    ensure!(start.html.contains("dir=\"rtl\""));
+    let token = start.input("csrf").context("no form token")?;
+    let captcha_id = start.input("captcha_id").context("no captcha")?;
+
+    // Step 1 with a blank subject, a PDF and the right captcha: refused, nothing lost.
+    let typed = claim_fields("   ", &place);
+    let pdf = Part::bytes(crate::support::sample_pdf())
+        .file_name("وصل.pdf")
+        .mime_str("application/pdf")?;
+    let form = form_of(
+        &typed,
+        &[
+            ("csrf", &token),
+            ("step", "1"),
+            ("action", "next"),
+            ("captcha_id", &captcha_id),
+            ("captcha_answer", CAPTCHA),
+        ],
+    )
+    .part("files", pdf);
+    let refused = visitor.post("/ar/claims/new", form).await?;
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.status
+    );
+    ensure!(
+        refused.html.contains("id=\"subject-error\""),
+        "error beside the subject"
+    );
+    ensure!(refused.html.contains("aria-invalid=\"true\""));
+    ensure!(
+        refused.html.contains("تأخر تسليم الشهادة السلبية"),
+        "message kept"
+    );
+    ensure!(refused.html.contains("CN-2026-0042"), "request number kept");
+    ensure!(refused.html.contains("وصل.pdf"), "the file stays attached");
+    ensure!(
+        refused.html.contains("id=\"captcha-solved\""),
+        "the solved captcha counts"
+    );
+    let upload = refused.input("upload").context("no upload kept")?;
+    let pass = refused.input("pass").context("no captcha pass")?;
+
+    // Corrected: step 2, then a refused step 2 (bad email) that keeps the rest.
+    let claim = claim_fields("تأخر الشهادة", &place);
+    let common = [
+        ("csrf", token.as_str()),
+        ("upload", &upload),
+        ("pass", &pass),
+    ];
+    let mut step1 = common.to_vec();
+    step1.extend([("step", "1"), ("action", "next")]);
+    let second = visitor
+        .post("/ar/claims/new", form_of(&claim, &step1))
+        .await?;
+    ensure!(second.html.contains("data-step=\"2\""), "{}", second.status);
+
+    let mut bad_contact = contact_fields();
+    bad_contact[1].1 = "not-an-email".to_owned();
+    let mut all = claim.clone();
+    all.extend(bad_contact);
+    let mut step2 = common.to_vec();
+    step2.extend([("step", "2"), ("action", "next")]);
+    let refused = visitor
+        .post("/ar/claims/new", form_of(&all, &step2))
+        .await?;
+    ensure!(refused.status == StatusCode::UNPROCESSABLE_ENTITY);
+    ensure!(refused.html.contains("id=\"email-error\""));
+    ensure!(refused.html.contains("value=\"العلوي\""), "last name kept");
+
+    let mut all = claim.clone();
+    all.extend(contact_fields());
+    let recap = visitor
+        .post("/ar/claims/new", form_of(&all, &step2))
+        .await?;
+    ensure!(recap.html.contains("data-step=\"3\""));
+    ensure!(recap.html.contains("id=\"recap\""));
+    ensure!(
+        !recap.html.contains("should not be sent</"),
+        "other profile's field hidden"
+    );
+
+    // Two confirmations at once, as a double click without scripts sends them.
+    let mut step3 = common.to_vec();
+    step3.extend([("step", "3"), ("action", "confirm")]);
+    let (first, second) = {
+        let cookie = visitor.cookie_header();
+        let send = |form: Form| {
+            visitor
+                .http
+                .post(app.url("/ar/claims/new"))
+                .header(COOKIE, cookie.clone())
+                .multipart(form)
+                .send()
+        };
+        tokio::join!(send(form_of(&all, &step3)), send(form_of(&all, &step3)))
+    };
+    let (first, second) = (visitor.keep(first?).await?, visitor.keep(second?).await?);
+    ensure!(first.status == StatusCode::SEE_OTHER, "{}", first.status);
+    ensure!(second.status == StatusCode::SEE_OTHER, "{}", second.status);
+    ensure!(
+        first.location()? == second.location()?,
+        "both clicks land on one claim"
+    );
+    let location = first.location()?;
+    let number = location
+        .trim_start_matches("/ar/claims/")
+        .trim_end_matches("/filed")
+        .to_owned();
+
+    let store = app.store().await?;
+    let filed = store
+        .read_all(0, 10_000)
+        .await?
+        .into_iter()
+        .filter(|e| e.event_type == "ClaimFiled")
+        .count();
+    ensure!(filed == 1, "{filed} claims filed by a double confirmation");
+
+    // The confirmation page opens with the cookie just set, and shows the number.
+    let confirmation = visitor.get(&location).await?;
+    ensure!(confirmation.status == StatusCode::OK);
+    ensure!(confirmation.html.contains(&number));
+    let claim_page = visitor.get(&format!("/ar/claims/{number}")).await?;
+    ensure!(claim_page.status == StatusCode::OK);
+    ensure!(claim_page.html.contains("وصل.pdf"));
+    ensure!(claim_page.html.contains("id=\"message-form\""));
+    Ok(())
+}
+
+pub async fn pages_speak_their_language_with_strict_headers(app: TestApp) -> Result<()> {
+    let mut visitor = Visitor::new(&app)?;
+    let response = visitor
+        .http
+        .get(app.url("/"))
+        .header("Accept-Language", "ar-MA,ar;q=0.9,fr;q=0.5")
+        .send()
+        .await?;
+    ensure!(response.status() == StatusCode::SEE_OTHER);
+    ensure!(response.headers()[LOCATION] == "/ar/");
+
+    for (path, lang, dir) in [("/fr/", "fr", "ltr"), ("/ar/", "ar", "rtl")] {
+        let page = visitor.get(path).await?;
+        ensure!(page.status == StatusCode::OK);
+        ensure!(page
+            .html
+            .contains(&format!("<html lang=\"{lang}\" dir=\"{dir}\">")));
+        ensure!(page.html.contains("id=\"lang-switch\""));
+        let policy = page.headers[CONTENT_SECURITY_POLICY].to_str()?;
+        ensure!(policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"));
+        ensure!(page.headers["x-content-type-options"] == "nosniff");
+        ensure!(page.headers["cache-control"] == "no-store");
+        let cookie = page
+            .headers
+            .get(SET_COOKIE)
+            .map(|v| v.to_str().unwrap_or_default().to_owned());
+        if let Some(cookie) = cookie {
+            ensure!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        }
+    }
+    let unknown = visitor.get("/de/").await?;
+    ensure!(unknown.status == StatusCode::NOT_FOUND);
+    ensure!(unknown.headers["content-type"]
+        .to_str()?
+        .starts_with("text/html"));
+    Ok(())
+}
+
+pub async fn a_claim_cookie_opens_that_claim_only(app: TestApp) -> Result<()> {
+    let first = app
+        .file_ok(crate::support::filing("one@example.com"))
+        .await?;
+    let second = app
+        .file_ok(crate::support::filing("two@example.com"))
+        .await?;
+    let mut visitor = Visitor::new(&app)?;
+    let page = visitor.get("/fr/track").await?;
+    let token = page.input("csrf").context("no token")?;
+    let opened = visitor
+        .post_fields(
+            "/fr/track",
+            &[
+                ("csrf", &token),
+                ("number", &first),
+                ("email", "ONE@example.com "),
+            ],
+        )
+        .await?;
+    ensure!(opened.status == StatusCode::SEE_OTHER, "{}", opened.status);
+    ensure!(opened.location()? == format!("/fr/claims/{first}"));
+    ensure!(visitor.get(&format!("/fr/claims/{first}")).await?.status == StatusCode::OK);
+
+    let other = visitor.get(&format!("/fr/claims/{second}")).await?;
+    ensure!(other.status == StatusCode::SEE_OTHER);
+    ensure!(other.location()? == format!("/fr/track?number={second}"));
+    ensure!(!other.html.contains("two@example.com"));
+
+    // Acting on the other claim with this cookie changes nothing.
+    let refused = visitor
+        .post(
+            &format!("/fr/claims/{second}/close"),
+            fields(&[("csrf", &token), ("satisfaction", "5")]),
+        )
+        .await?;
+    ensure!(refused.status == StatusCode::SEE_OTHER);
+    let events = app
+        .store()
+        .await?
+        .read_stream(&format!("claim-{second}"))
+        .await?;
+    if events.iter().any(|e| e.event_type == "ClaimClosed") {
+        bail!("another claim was closed with this cookie");
+    }
+    Ok(())
+}
+
+pub async fn a_file_over_the_limit_keeps_the_typed_message(app: TestApp) -> Result<()> {
+    let number = app
+        .file_ok(crate::support::filing("big@example.com"))
+        .await?;
+    let mut visitor = Visitor::new(&app)?;
+    let token = visitor
+        .get("/fr/track")
+        .await?
+        .input("csrf")
+        .context("no token")?;
+    visitor
+        .post_fields(
+            "/fr/track",
+            &[
+                ("csrf", &token),
+                ("number", &number),
+                ("email", "big@example.com"),
+            ],
+        )
+        .await?;
+    let mut big = crate::support::sample_pdf();
+    big.resize(20 * 1024 * 1024 + 1, b' ');
+    let form = fields(&[("csrf", &token), ("body", "Voici le document demandé")]).part(
+        "files",
+        Part::bytes(big)
+            .file_name("gros.pdf")
+            .mime_str("application/pdf")?,
+    );
+    let page = visitor
+        .post(&format!("/fr/claims/{number}/messages"), form)
+        .await?;
+    ensure!(
+        page.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.status
+    );
+    ensure!(page.html.contains("id=\"files-error\""));
+    ensure!(
+        page.html.contains("Voici le document demandé"),
+        "the message is kept"
+    );
+    let events = app
+        .store()
+        .await?
+        .read_stream(&format!("claim-{number}"))
+        .await?;
+    ensure!(
+        !events.iter().any(|e| e.event_type == "MessagePosted"),
+        "nothing was sent"
+    );
+    Ok(())
+}
