@@ -96,6 +96,7 @@ history-title = السجل
 actor-client = أنتم
 actor-system = تلقائي
 field-satisfaction = درجة الرضا
+leave-claim = مغادرة هذه الشكاية على هذا الجهاز
 message-title = مراسلة الجهة المعنية
 field-your-message = رسالتكم
 message-send = إرسال الرسالة

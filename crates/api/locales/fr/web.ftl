@@ -96,6 +96,7 @@ history-title = Historique
 actor-client = Vous
 actor-system = Automatique
 field-satisfaction = Satisfaction
+leave-claim = Quitter cette réclamation sur cet appareil
 message-title = Écrire à l’entité
 field-your-message = Votre message
 message-send = Envoyer le message

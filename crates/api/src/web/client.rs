@@ -279,6 +279,10 @@ async fn claim_page(
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     let body = html! {
+        form.signed-in method="post" action=(ctx.link(&format!("claims/{number}/leave"))) {
+            (layout::csrf(ctx))
+            button #leave .link-button type="submit" { (t(lang, "leave-claim")) }
+        }
         @if let Some(text) = &notice { (layout::notice(text)) }
         (layout::error_summary(lang, &typed.errors,
             &["body", "files", "satisfaction", "comment", "reason"]))
@@ -574,6 +578,19 @@ pub(super) async fn upload_all(
         errors.add("files", detail);
     }
     Ok(stored)
+}
+
+/// `POST /{lang}/claims/{number}/leave`: this browser forgets the claim (on a shared
+/// computer, say); the number and email open it again.
+pub(super) async fn leave(
+    ctx: Ctx,
+    Path((_, raw)): Path<(String, String)>,
+    _form: Form,
+) -> Response {
+    let number = number::normalize(&raw).unwrap_or_default();
+    let cookie = ctx.clear_cookie(CLAIM_COOKIE);
+    tracing::info!(claim = %number, "the client left the claim's page");
+    ctx.redirect(&ctx.link(""), &[cookie])
 }
 
 /// `POST /{lang}/claims/{number}/messages`.

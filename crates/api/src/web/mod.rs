@@ -67,6 +67,13 @@ pub fn router() -> Router<AppState> {
             post(agent::message),
         )
         .route("/{lang}/agent/claims/{number}/files/{id}", get(agent::file))
+        .route("/{lang}/claims/{number}/leave", post(client::leave))
+        .route("/{lang}/{*rest}", get(missing_page))
+}
+
+/// Any other path under a language: a page that says so, in that language.
+async fn missing_page(ctx: Ctx) -> PageError {
+    PageError::new(ctx.lang, ApiError::NotFound)
 }
 
 /// `/`: the home page in the browser's language.
