@@ -220,7 +220,7 @@ pub async fn emails_follow_a_claim_until_it_closes_by_itself(app: TestApp) -> Re
         .part("text/html")?
         .contains(&format!("<bdi>{amal}</bdi>")));
     let reminder = email(&emails, amal, "reminder")?.part("text/html")?;
-    let link = format!("http://127.0.0.1:8080/claims/{ar}?action=reopen");
+    let link = format!("http://127.0.0.1:8080/ar/claims/{ar}?action=reopen");
     ensure!(
         reminder.contains(&format!("<a href=\"{link}\">")),
         "{reminder}"

@@ -53,7 +53,7 @@ pub struct Entity {
 /// What the process manager needs to know to write.
 #[derive(Debug, Clone)]
 pub struct ManagerSettings {
-    /// The public site, for links in emails (`{public_url}/claims/{number}`).
+    /// The public site, for links in emails (`{public_url}/{lang}/claims/{number}`).
     pub public_url: String,
     /// How long before the automatic closure the client is reminded.
     pub reminder_before: Duration,
@@ -120,9 +120,14 @@ impl ProcessManager {
         }
     }
 
-    fn link(&self, number: &str, query: &str) -> String {
+    /// The claim's page in `language` on the public site.
+    fn link(&self, number: &str, language: Language, query: &str) -> String {
         let base = self.settings.public_url.trim_end_matches('/');
-        format!("{base}/claims/{}{query}", encode_path(number))
+        let lang = match language {
+            Language::Fr => "fr",
+            Language::Ar => "ar",
+        };
+        format!("{base}/{lang}/claims/{}{query}", encode_path(number))
     }
 
     /// The email `template` about `recorded`, to the client or to the entity's mailbox.
@@ -135,7 +140,7 @@ impl ProcessManager {
         quote: Option<&str>,
     ) -> Option<OutboxMessage> {
         let (recipient, language, name, track) = if template.for_client() {
-            let track = self.link(&claim.number, "");
+            let track = self.link(&claim.number, claim.language, "");
             let name = claim.name.clone();
             (claim.email.clone(), claim.language, name, Some(track))
         } else {
@@ -159,7 +164,8 @@ impl ProcessManager {
         values.push(("entity", entity));
         let mut links = Vec::new();
         if template == Template::Reminder {
-            links.push(("link", self.link(&claim.number, "?action=reopen")));
+            let link = self.link(&claim.number, language, "?action=reopen");
+            links.push(("link", link));
         }
 
         let rendered = templates::render(&Content {

@@ -210,7 +210,7 @@ async fn a_reminder_needs_time_before_the_deadline() {
         .expect("a reminder");
     let html = reminder.payload["message"]["body_html"].as_str().unwrap();
     assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"), "{html}");
-    let link = "http://127.0.0.1:8080/claims/RC-1?action=reopen";
+    let link = "http://127.0.0.1:8080/ar/claims/RC-1?action=reopen";
     assert!(html.contains(&format!("<a href=\"{link}\">")), "{html}");
     assert_eq!(reminder.payload["message"]["template"], "reminder");
 }
