@@ -12,7 +12,6 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::Utc;
 use claimdesk_store::services::{Token, Upload};
 use maud::{html, Markup};
 
@@ -405,8 +404,7 @@ async fn filed_by(state: &AppState, pass: &str) -> Result<Option<String>, ApiErr
     let marker = filed_marker(pass);
     let deadline = tokio::time::Instant::now() + SECOND_CLICK_WAIT;
     loop {
-        let now = Utc::now().max(state.clock.now());
-        if let Some(token) = state.store.token_get(&marker, now).await? {
+        if let Some(token) = state.store.token_get(&marker, state.clock.now()).await? {
             if token.kind == FILED {
                 return Ok(Some(token.subject));
             }
