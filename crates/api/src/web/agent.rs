@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::accounts::{staff_of_secret, Role, Staff};
 use crate::app::AppState;
 use crate::extract::ClientIp;
-use crate::problem::ApiError;
+use crate::problem::{field_code, ApiError, FieldError};
 use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, Reply};
 use crate::routes::claims::{history_document, render_detail, render_history, serve_attachment};
 use crate::routes::sessions::open_session;
@@ -54,16 +54,10 @@ fn login_page(ctx: &Ctx, login: &str, errors: &Errors, status: StatusCode) -> Re
                 "text", login, errors, InputExtra {
                     maxlength: Some(64), autocomplete: Some("username"), ltr: true,
                 }))
-            div.field.has-error[errors.on("password").is_some()] {
-                label for="password" { (t(lang, "field-password")) }
-                @if let Some(message) = errors.on("password") {
-                    p.field-error #password-error { (message) }
-                }
-                input #password name="password" type="password" autocomplete="current-password"
-                    dir="ltr" aria-required="true"
-                    aria-invalid=[errors.on("password").map(|_| "true")]
-                    aria-describedby=[errors.on("password").map(|_| "password-error")];
-            }
+            (layout::input(lang, Field::new("password", &t(lang, "field-password")).required(),
+                "password", "", errors, InputExtra {
+                    maxlength: None, autocomplete: Some("current-password"), ltr: true,
+                }))
             div.actions {
                 button.primary type="submit" { (t(lang, "login-submit")) }
             }
@@ -219,7 +213,7 @@ pub(super) async fn queue(
             @if claims.is_empty() {
                 p #queue-empty { (t(lang, "queue-empty")) }
             } @else {
-                table #queue .queue {
+                div.table-wrap { table #queue .queue {
                     caption.visually-hidden { (t(lang, "queue-title")) }
                     thead {
                         tr {
@@ -251,7 +245,7 @@ pub(super) async fn queue(
                             }
                         }
                     }
-                }
+                } }
             }
         }
     };
@@ -277,6 +271,8 @@ pub(super) struct DoneQuery {
 #[derive(Default)]
 struct Typed {
     errors: Errors,
+    /// The claim changed meanwhile and nothing was sent: show what was typed.
+    unsent: bool,
     /// Which form was refused: `answer` or `message`.
     form: &'static str,
     body: String,
@@ -337,12 +333,17 @@ async fn claim_page(
     let body = html! {
         (logout_form(ctx, staff))
         p { a href=(ctx.link("agent")) { (t(lang, "back-to-queue")) } }
-        @if let Some(text) = &notice { (layout::notice(text)) }
-        (layout::error_summary(lang, &typed.errors, &["body", "files"]))
-        (summary(lang, &detail))
+        @if typed.unsent {
+            (layout::unsent(lang, notice.as_deref().unwrap_or_default(), &[&typed.body]))
+        } @else if let Some(text) = &notice {
+            (layout::notice(text))
+        }
+        (layout::error_summary(lang, &typed.errors,
+            &["answer-body", "answer-files", "message-body", "message-files"]))
+        (summary(lang, &detail, true))
         div.columns {
             div.main-column {
-                (history_list(lang, &history, &files_base))
+                (history_list(lang, &history, &files_base, true))
                 (details(lang, &detail, &files_base))
             }
             aside.side-column {
@@ -356,7 +357,12 @@ async fn claim_page(
         }
     };
     let title = ta(lang, "claim-title", &[("number", number.as_str().into())]);
-    let markup = layout::page(ctx, &title, Switch::Link, body);
+    let markup = layout::page(
+        ctx,
+        &title,
+        Switch::To(format!("agent/claims/{number}")),
+        body,
+    );
     Ok(ctx.page_with(status, markup, &[]))
 }
 
@@ -377,8 +383,7 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
     // Both forms are on one page: their fields need ids of their own.
     let body_id = format!("{kind}-body");
     let files_id = format!("{kind}-files");
-    let error = typed.errors.on("body");
-    let files_error = typed.errors.on("files");
+    let error = typed.errors.on(&body_id);
     html! {
         section.panel {
             h2 { (t(lang, title)) }
@@ -397,16 +402,7 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
                         (typed.body)
                     }
                 }
-                div.field.has-error[files_error.is_some()] {
-                    label for=(files_id) { (t(lang, "files-label")) }
-                    p.hint { (t(lang, "files-hint")) }
-                    @if let Some(message) = &files_error {
-                        p.field-error { (message) }
-                    }
-                    input id=(files_id) name="files" type="file" multiple
-                        data-max-bytes=(crate::uploads::MAX_UPLOAD)
-                        data-too-large=(t(lang, "file-too-large"));
-                }
+                (layout::file_input(lang, &files_id, "files", &typed.errors))
                 @if answer {
                     div.field.checkbox {
                         label for="close" {
@@ -442,7 +438,8 @@ async fn reply(
         close: form.get("close") == Some("true"),
         ..Typed::default()
     };
-    let uploads = upload_all(&state, lang, &form, &mut typed.errors).await?;
+    let key = format!("{kind}-files");
+    let uploads = upload_all(&state, lang, &form, &mut typed.errors, &key).await?;
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     if !typed.errors.is_empty() {
         return claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await;
@@ -469,13 +466,17 @@ async fn reply(
             Ok(ctx.redirect(&location, &[]))
         }
         Err(ApiError::Validation(fields)) => {
-            typed.errors.extend_api(&fields, |f| {
-                if f.starts_with("attachments") {
-                    "files".to_owned()
+            let (body, files) = (format!("{kind}-body"), format!("{kind}-files"));
+            for error in fields {
+                if error.field.starts_with("attachments") {
+                    typed.errors.add(&files, error.message);
+                } else if typed.body.is_empty() && error.code == "blank" {
+                    let required = FieldError::new("body", field_code::REQUIRED, lang);
+                    typed.errors.add(&body, required.message);
                 } else {
-                    "body".to_owned()
+                    typed.errors.add(&body, error.message);
                 }
-            });
+            }
             claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await
         }
         Err(ApiError::Conflict(_)) => {

@@ -18,6 +18,7 @@ use crate::extract::ClientIp;
 use crate::i18n::Lang;
 use crate::number;
 use crate::problem::ApiError;
+use crate::reference::Reference;
 use crate::routes::claims::{
     client_close, client_message, client_reopen, detail_document, history_document, open_claim,
     render_detail, render_history, serve_attachment,
@@ -221,6 +222,8 @@ pub(super) struct DoneQuery {
 #[derive(Default)]
 struct Typed {
     errors: Errors,
+    /// The claim changed meanwhile and the action was not done: show what was typed.
+    unsent: bool,
     body: String,
     comment: String,
     satisfaction: String,
@@ -283,14 +286,19 @@ async fn claim_page(
             (layout::csrf(ctx))
             button #leave .link-button type="submit" { (t(lang, "leave-claim")) }
         }
-        @if let Some(text) = &notice { (layout::notice(text)) }
+        @if typed.unsent {
+            (layout::unsent(lang, notice.as_deref().unwrap_or_default(),
+                &[&typed.body, &typed.comment, &typed.reason]))
+        } @else if let Some(text) = &notice {
+            (layout::notice(text))
+        }
         (layout::error_summary(lang, &typed.errors,
             &["body", "files", "satisfaction", "comment", "reason"]))
-        (summary(lang, &detail))
+        (summary(lang, &detail, false))
         div.columns {
             div.main-column {
                 (details(lang, &detail, &files_base))
-                (history_list(lang, &history, &files_base))
+                (history_list(lang, &history, &files_base, false))
             }
             aside.side-column {
                 @if actions.contains(&"message") {
@@ -306,12 +314,13 @@ async fn claim_page(
         }
     };
     let title = ta(lang, "claim-title", &[("number", number.into())]);
-    let markup = layout::page(ctx, &title, Switch::Link, body);
+    let markup = layout::page(ctx, &title, Switch::To(format!("claims/{number}")), body);
     Ok(ctx.page_with(status, markup, &[]))
 }
 
-/// The claim's number, status and key dates, on top of its page.
-pub(super) fn summary(lang: Lang, detail: &Value) -> Markup {
+/// The claim's number, status and key dates, on top of its page; `staff` words it for the
+/// entity's agents rather than for the client.
+pub(super) fn summary(lang: Lang, detail: &Value, staff: bool) -> Markup {
     let text = |key: &str| detail[key].as_str().unwrap_or_default().to_owned();
     let status = text("status");
     html! {
@@ -326,7 +335,10 @@ pub(super) fn summary(lang: Lang, detail: &Value) -> Markup {
             }
             @if let Some(at) = detail["auto_close_at"].as_str() {
                 @if status == "answered" {
-                    p.deadline { (t(lang, "auto-close-at")) " " (layout::time(lang, at)) }
+                    p.deadline {
+                        (t(lang, if staff { "auto-close-at-staff" } else { "auto-close-at" }))
+                        " " (layout::time(lang, at))
+                    }
                 }
             }
             @if let Some(entity) = detail["entity_label"].as_str() {
@@ -369,6 +381,11 @@ pub(super) fn details(lang: Lang, detail: &Value, files_base: &str) -> Markup {
                 @if let Some(phone) = contact_text("phone") {
                     (row(t(lang, "field-phone"), layout::ltr(&phone)))
                 }
+                @if let Some(country) = contact_text("country") {
+                    (row(t(lang, "field-country"), html! {
+                        (Reference::load().label("countries", &country, lang).unwrap_or(&country))
+                    }))
+                }
             }
         }
     }
@@ -389,8 +406,9 @@ fn file_links(lang: Lang, files: &[Value], base: &str) -> Markup {
     }
 }
 
-/// The claim's history, oldest first; the staff view names the agents.
-pub(super) fn history_list(lang: Lang, history: &Value, files_base: &str) -> Markup {
+/// The claim's history, oldest first; the staff view names the agents, and the client as
+/// such rather than as "you".
+pub(super) fn history_list(lang: Lang, history: &Value, files_base: &str, staff: bool) -> Markup {
     let entries = history.as_array().map(Vec::as_slice).unwrap_or_default();
     html! {
         section .panel {
@@ -403,7 +421,7 @@ pub(super) fn history_list(lang: Lang, history: &Value, files_base: &str) -> Mar
                             strong { (entry["label"].as_str().unwrap_or(kind)) }
                             " · "
                             (layout::time(lang, entry["at"].as_str().unwrap_or_default()))
-                            @if let Some(who) = actor(lang, &entry["actor"]) {
+                            @if let Some(who) = actor(lang, &entry["actor"], staff) {
                                 " · " span.actor { (who) }
                             }
                         }
@@ -433,8 +451,9 @@ pub(super) fn history_list(lang: Lang, history: &Value, files_base: &str) -> Mar
 }
 
 /// Who acted, as the reader may see it.
-fn actor(lang: Lang, actor: &Value) -> Option<String> {
+fn actor(lang: Lang, actor: &Value, staff: bool) -> Option<String> {
     match actor["kind"].as_str()? {
+        "client" if staff => Some(t(lang, "actor-the-client")),
         "client" => Some(t(lang, "actor-client")),
         "entity" => actor["label"].as_str().map(str::to_owned),
         "agent" => actor["login"]
@@ -457,7 +476,7 @@ fn message_form(ctx: &Ctx, number: &str, typed: &Typed) -> Markup {
                 (layout::textarea(lang,
                     Field::new("body", &t(lang, "field-your-message")).required(),
                     &typed.body, &typed.errors, 10_000))
-                (layout::file_input(lang, "files", &typed.errors))
+                (layout::file_input(lang, "files", "files", &typed.errors))
                 div.actions {
                     button.primary type="submit" data-once=(t(lang, "sending")) {
                         (t(lang, "message-send"))
@@ -531,6 +550,7 @@ async fn after_action(
             Ok(ctx.redirect(&location, &[]))
         }
         Err(ApiError::Validation(fields)) => {
+            let fields = required_when_empty(fields, &typed, ctx.lang);
             typed.errors.extend_api(&fields, |f| {
                 let name = f.split('[').next().unwrap_or(f);
                 if name == "attachments" {
@@ -543,6 +563,7 @@ async fn after_action(
             claim_page(state, ctx, number, None, &typed, status).await
         }
         Err(ApiError::Conflict(_)) => {
+            typed.unsent = true;
             let notice = Some(t(ctx.lang, "action-conflict"));
             claim_page(state, ctx, number, notice, &typed, StatusCode::CONFLICT).await
         }
@@ -550,12 +571,36 @@ async fn after_action(
     }
 }
 
-/// Stores a form's files; each refused file is an error on the file input (`files`).
+/// A text left empty is "required", not "blank" (which says it holds only spaces).
+fn required_when_empty(
+    fields: Vec<crate::problem::FieldError>,
+    typed: &Typed,
+    lang: Lang,
+) -> Vec<crate::problem::FieldError> {
+    let value = |field: &str| match field {
+        "body" => Some(&typed.body),
+        "reason" => Some(&typed.reason),
+        "comment" => Some(&typed.comment),
+        _ => None,
+    };
+    fields
+        .into_iter()
+        .map(|error| match value(&error.field) {
+            Some(text) if text.is_empty() && error.code == "blank" => {
+                crate::problem::FieldError::new(error.field, "required", lang)
+            }
+            _ => error,
+        })
+        .collect()
+}
+
+/// Stores a form's files; each refused file is an error on the file input `key`.
 pub(super) async fn upload_all(
     state: &AppState,
     lang: Lang,
     form: &Form,
     errors: &mut Errors,
+    key: &str,
 ) -> Result<Vec<Upload>, PageError> {
     let mut stored = Vec::new();
     for file in &form.files {
@@ -566,16 +611,19 @@ pub(super) async fn upload_all(
             }
             Err(refused) => {
                 let detail = refused.into_problem(lang).detail;
-                errors.add("files", format!("{} : {detail}", file.filename));
+                errors.add(key, format!("{} : {detail}", file.filename));
             }
         }
     }
-    if let Some(error) = &form.file_error {
+    if let Some((name, error)) = &form.file_error {
         let detail = match error {
             ApiError::PayloadTooLarge => t(lang, "file-too-large"),
             _ => t(lang, "files-unreadable"),
         };
-        errors.add("files", detail);
+        match name {
+            Some(name) => errors.add(key, format!("{name} : {detail}")),
+            None => errors.add(key, detail),
+        }
     }
     Ok(stored)
 }
@@ -608,7 +656,7 @@ pub(super) async fn message(
         body: form.text("body"),
         ..Typed::default()
     };
-    let uploads = upload_all(&state, ctx.lang, &form, &mut typed.errors).await?;
+    let uploads = upload_all(&state, ctx.lang, &form, &mut typed.errors, "files").await?;
     let tokens: Vec<String> = uploads.into_iter().map(|u| u.token).collect();
     if !typed.errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;

@@ -26,8 +26,9 @@ pub(crate) struct FilePart {
 pub(crate) struct Form {
     fields: Vec<(String, String)>,
     pub files: Vec<FilePart>,
-    /// Why the files could not all be read (too large, broken upload), if so.
-    pub file_error: Option<ApiError>,
+    /// Why the files could not all be read (too large, broken upload), if so, with the name
+    /// of the file being read.
+    pub file_error: Option<(Option<String>, ApiError)>,
 }
 
 impl Form {
@@ -85,12 +86,16 @@ impl FromRequest<AppState> for Form {
     }
 }
 
-/// False when the browser says the request comes from another site (`Sec-Fetch-Site`) or
-/// names another origin than this host (`Origin`).
+/// False when the browser says the request comes from another site: `Sec-Fetch-Site` other
+/// than `same-origin` (or `none`, typed by the user), or, from browsers that do not send it,
+/// an `Origin` that is not this host. `Origin: null` counts only where `Sec-Fetch-Site` says
+/// the form is the site's own (a page under a no-referrer policy sends it so).
 fn same_site(headers: &HeaderMap) -> bool {
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if matches!(fetch_site, Some("cross-site") | Some("same-site")) {
-        return false;
+    match fetch_site {
+        Some("same-origin") | Some("none") => return true,
+        Some(_) => return false,
+        None => {}
     }
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -99,7 +104,8 @@ fn same_site(headers: &HeaderMap) -> bool {
         (Some(origin), Some(host)) => origin
             .split_once("://")
             .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
-        _ => true,
+        (Some(_), None) => false,
+        (None, _) => true,
     }
 }
 
@@ -177,7 +183,7 @@ async fn read_multipart(request: Request, state: &AppState, lang: Lang) -> Resul
             Ok(None) => break,
             Err(error) => {
                 // Text fields come first: what was typed is kept, the files are refused.
-                form.file_error = Some(ApiError::from(error));
+                form.file_error = Some((None, ApiError::from(error)));
                 break;
             }
         };
@@ -188,14 +194,14 @@ async fn read_multipart(request: Request, state: &AppState, lang: Lang) -> Resul
                 Ok(bytes) if filename.is_empty() && bytes.is_empty() => {}
                 Ok(bytes) => form.files.push(FilePart { filename, bytes }),
                 Err(error) => {
-                    form.file_error = Some(ApiError::from(error));
+                    form.file_error = Some((Some(filename), ApiError::from(error)));
                     break;
                 }
             },
             None => match field.text().await {
                 Ok(value) => form.fields.push((name, value)),
                 Err(error) => {
-                    form.file_error = Some(ApiError::from(error));
+                    form.file_error = Some((None, ApiError::from(error)));
                     break;
                 }
             },
@@ -251,6 +257,11 @@ mod tests {
         assert!(!same_site(&headers));
         headers.insert("sec-fetch-site", "same-origin".parse().unwrap());
         assert!(same_site(&headers));
+        // A page under a no-referrer policy posts its own form with `Origin: null`.
+        headers.insert(header::ORIGIN, "null".parse().unwrap());
+        assert!(same_site(&headers));
+        headers.insert("sec-fetch-site", "same-site".parse().unwrap());
+        assert!(!same_site(&headers));
     }
 
     #[test]

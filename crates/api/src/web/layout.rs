@@ -17,8 +17,12 @@ use super::{t, Ctx};
 pub(crate) enum Switch<'a> {
     /// A link to the same page in the other language.
     Link,
-    /// A button of form `form` that sends what was typed to `action`, so that nothing is
-    /// lost by switching.
+    /// A link to `path` (below the language) in the other language: for pages shown in
+    /// answer to a form, whose own address takes only `POST`.
+    To(String),
+    /// A link that, with the page's script, sends form `form` (what was typed) to `action`
+    /// in the other language, so that nothing is lost by switching; without the script, the
+    /// form's first page in the other language.
     Form { form: &'a str, action: String },
 }
 
@@ -71,10 +75,15 @@ pub(crate) fn page(ctx: &Ctx, title: &str, switch: Switch<'_>, body: Markup) -> 
                                         (language_name(other))
                                     }
                                 }
+                                Switch::To(path) => {
+                                    a #lang-switch href={ "/" (other.code()) "/" (path) }
+                                        hreflang=(other.code()) lang=(other.code()) {
+                                        (language_name(other))
+                                    }
+                                }
                                 Switch::Form { form, action } => {
-                                    button #lang-switch type="submit" form=(form)
-                                        formaction=(action) name="action" value="switch"
-                                        formnovalidate lang=(other.code()) {
+                                    a #lang-switch href=(action) data-form=(form)
+                                        hreflang=(other.code()) lang=(other.code()) {
                                         (language_name(other))
                                     }
                                 }
@@ -232,7 +241,8 @@ fn field_label(name: &str) -> Option<&'static str> {
         "city" => "field-city",
         "country" => "field-country",
         "number" => "field-claim-number",
-        "body" => "field-your-message",
+        "body" | "answer-body" | "message-body" => "field-your-message",
+        "answer-files" | "message-files" => "attachments-legend",
         "satisfaction" => "field-satisfaction",
         "comment" => "field-comment",
         "reason" => "field-reason",
@@ -423,16 +433,17 @@ pub(crate) fn radios(
     }
 }
 
-/// A file input taking several files, with what the limits are.
-pub(crate) fn file_input(lang: Lang, name: &str, errors: &Errors) -> Markup {
-    let error = errors.on(name);
+/// A file input taking several files, with what the limits are; `id` tells apart the file
+/// inputs of one page (and names their errors), `name` is the form's field.
+pub(crate) fn file_input(lang: Lang, id: &str, name: &str, errors: &Errors) -> Markup {
+    let error = errors.on(id);
     let hint = t(lang, "files-hint");
-    let field = Field::new(name, "").hint(&hint);
+    let field = Field::new(id, "").hint(&hint);
     html! {
         div.field.has-error[error.is_some()] {
-            label for=(name) { (t(lang, "files-label")) }
+            label for=(id) { (t(lang, "files-label")) }
             (hint_and_error(&field, &error))
-            input id=(name) name=(name) type="file" multiple
+            input id=(id) name=(name) type="file" multiple
                 accept=".pdf,.jpg,.jpeg,.png,.gif,.webp,.tif,.tiff,.bmp,.heic,.heif,.zip,\
                     application/pdf,image/*,application/zip"
                 data-max-bytes=(crate::uploads::MAX_UPLOAD)
@@ -470,6 +481,20 @@ pub(crate) fn time(lang: Lang, at: &str) -> Markup {
 /// A notice after an action succeeded; announced politely.
 pub(crate) fn notice(text: &str) -> Markup {
     html! { p #notice .notice role="status" { (text) } }
+}
+
+/// The notice of an action that was not done because the claim changed meanwhile, with
+/// what was typed for it, ready to copy.
+pub(crate) fn unsent(lang: Lang, text: &str, typed: &[&str]) -> Markup {
+    html! {
+        div #notice .notice.warning role="alert" {
+            p { (text) }
+            @for (i, value) in typed.iter().filter(|v| !v.trim().is_empty()).enumerate() {
+                label for={ "unsent-" (i) } { (t(lang, "unsent-label")) }
+                textarea id={ "unsent-" (i) } readonly rows="4" dir="auto" { (value) }
+            }
+        }
+    }
 }
 
 /// Text with its line breaks kept.

@@ -164,7 +164,7 @@ impl Ctx {
         format!("/{}/{}", self.lang.code(), path.trim_start_matches('/'))
     }
 
-    /// This page in the other language.
+    /// This page in the other language, without the notice of an action just done.
     pub fn switched_path(&self) -> String {
         let other = self.other_lang();
         let rest = self
@@ -172,7 +172,16 @@ impl Ctx {
             .strip_prefix('/')
             .and_then(|p| p.split_once('/').map(|(_, rest)| rest))
             .unwrap_or_default();
-        format!("/{}/{}", other.code(), rest)
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !pair.starts_with("done="))
+            .collect();
+        if kept.is_empty() {
+            format!("/{}/{path}", other.code())
+        } else {
+            format!("/{}/{path}?{}", other.code(), kept.join("&"))
+        }
     }
 
     pub fn other_lang(&self) -> Lang {
@@ -253,6 +262,12 @@ fn page_headers(headers: &mut HeaderMap) {
         ),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // `no-referrer` (the API's) would make browsers send `Origin: null` with the pages' own
+    // forms; the origin is needed to tell them from another site's.
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     headers.insert(
         header::HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),

@@ -135,6 +135,8 @@ mod tests {
             "field-first-name",
             "field-address",
             "field-city",
+            "auto-close-at",
+            "auto-close-at-staff",
         ];
         used_ids.extend(built.iter().map(|id| (*id).to_owned()));
         let missing: Vec<_> = used_ids.difference(&defined).collect();

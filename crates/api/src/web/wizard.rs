@@ -276,7 +276,7 @@ async fn store_files(
     draft: &mut Draft,
     errors: &mut Errors,
 ) -> Result<(), PageError> {
-    let stored = upload_all(state, lang, form, errors).await?;
+    let stored = upload_all(state, lang, form, errors, "files").await?;
     draft.uploads.extend(stored);
     if draft.uploads.len() > crate::validate::ATTACHMENTS_MAX {
         draft.uploads.truncate(crate::validate::ATTACHMENTS_MAX);
@@ -462,11 +462,20 @@ fn steps(lang: Lang, current: u8) -> Markup {
 }
 
 /// The wizard's form around `body`, with every value not shown on this step hidden.
+///
+/// Its first button goes to the next step: it is the one that Enter in a field presses (the
+/// form's other buttons, "another image", "remove", "previous step", come before "next").
+/// Its last one, hidden, is what the language link presses with the page's script.
 fn wizard_form(ctx: &Ctx, step: u8, draft: &Draft, shown: &[&str], body: Markup) -> Markup {
+    let other = format!("/{}/claims/new", ctx.other_lang().code());
     html! {
         form #wizard method="post" action=(ctx.link("claims/new"))
             enctype="multipart/form-data" novalidate data-step=(step) {
             (layout::csrf(ctx))
+            @if step < 3 {
+                button.visually-hidden type="submit" name="action" value="next" tabindex="-1"
+                    aria-hidden="true" { (t(ctx.lang, "next-step")) }
+            }
             input type="hidden" name="step" value=(step);
             @for (name, value) in &draft.values {
                 @if !shown.contains(name) {
@@ -480,6 +489,8 @@ fn wizard_form(ctx: &Ctx, step: u8, draft: &Draft, shown: &[&str], body: Markup)
                 input type="hidden" name="pass" value=(pass);
             }
             (body)
+            button #lang-switch-submit hidden type="submit" name="action" value="switch"
+                formaction=(other) formnovalidate tabindex="-1" { (t(ctx.lang, "next-step")) }
         }
     }
 }
@@ -573,7 +584,7 @@ async fn step_one(
                         }
                     }
                 }
-                (layout::file_input(lang, "files", errors))
+                (layout::file_input(lang, "files", "files", errors))
             }
             div.actions {
                 button #next .primary type="submit" name="action" value="next" {

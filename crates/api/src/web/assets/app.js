@@ -27,6 +27,18 @@
     }
   });
 
+  // The language link of the wizard sends what was typed along, in the other language.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-form]") : null;
+    if (!link) return;
+    var form = document.getElementById(link.dataset.form);
+    var button = document.getElementById("lang-switch-submit");
+    if (!form || !button || !form.requestSubmit) return;
+    event.preventDefault();
+    form.dataset.sent = "";
+    form.requestSubmit(button);
+  });
+
   // Back to a page kept in the browser's cache: its forms can be sent again.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
