@@ -40,7 +40,9 @@ pub async fn refused_steps_keep_what_was_typed(app: TestApp) -> Result<()> {
         );
         snap(&browser, shots, p, "wizard-1-errors").await?;
 
-        browser.fill("form#wizard [name=subject]", p.subject).await?;
+        browser
+            .fill("form#wizard [name=subject]", p.subject)
+            .await?;
         answer_captcha_if_asked(&browser).await?;
         wizard_action(&browser, "next").await?;
         expect_no_errors(&browser).await?;
@@ -111,18 +113,21 @@ pub async fn the_language_switch_keeps_the_page(app: TestApp) -> Result<()> {
         expect_path(&browser, &format!("/fr/{path}")).await?;
     }
 
-    // The wizard's switch is a button of the form: what was typed goes along.
+    // On the wizard, the switch sends the form (through the page's script): what was typed
+    // goes along.
     browser.open(&page(&app, fr, "claims/new")).await?;
-    browser.fill("form#wizard [name=subject]", ar.subject).await?;
-    browser.fill("form#wizard [name=message]", fr.message).await?;
-    let tag = browser.find("#lang-switch").await?.tag_name().await?;
-    ensure!(tag == "button", "the wizard's #lang-switch is a {tag}");
-    browser.submit("button#lang-switch").await?;
+    browser
+        .fill("form#wizard [name=subject]", ar.subject)
+        .await?;
+    browser
+        .fill("form#wizard [name=message]", fr.message)
+        .await?;
+    browser.submit("#lang-switch").await?;
     expect_language(&browser, ar).await?;
     expect_step(&browser, "1").await?;
     ensure!(browser.value("form#wizard [name=subject]").await? == ar.subject);
     ensure!(browser.value("form#wizard [name=message]").await? == fr.message);
-    browser.submit("button#lang-switch").await?;
+    browser.submit("#lang-switch").await?;
     expect_language(&browser, fr).await?;
     ensure!(browser.value("form#wizard [name=subject]").await? == ar.subject);
 
@@ -194,7 +199,9 @@ pub async fn a_form_without_its_csrf_token_is_refused(app: TestApp) -> Result<()
                 wizard_action(&browser, "next").await?;
             }
             _ => {
-                browser.fill("#login-form [name=login]", "agent.csrf").await?;
+                browser
+                    .fill("#login-form [name=login]", "agent.csrf")
+                    .await?;
                 browser
                     .fill("#login-form [name=password]", crate::support::PASSWORD)
                     .await?;
@@ -217,4 +224,35 @@ pub async fn a_form_without_its_csrf_token_is_refused(app: TestApp) -> Result<()
     ensure!(!browser.has("table#queue").await?, "the agent signed in");
     ensure!(claims_filed(&app).await? == 1);
     browser.close().await
+}
+
+/// Enter in a field of the wizard goes to the next step, in the same language: neither the
+/// language link, nor "another image", nor "previous step" takes it.
+pub async fn enter_in_a_field_goes_to_the_next_step(app: TestApp) -> Result<()> {
+    for p in &PEOPLE {
+        let browser = Browser::start(p.lang).await?;
+        browser.open(&page(&app, p, "claims/new")).await?;
+        fill_claim(&browser, p, p.subject, &[]).await?;
+        let enter = char::from(fantoccini::key::Key::Enter).to_string();
+        browser
+            .find("form#wizard [name=subject]")
+            .await?
+            .send_keys(&enter)
+            .await?;
+        expect_step(&browser, "2").await?;
+        expect_language(&browser, p).await?;
+        expect_no_errors(&browser).await?;
+
+        // On step 2, where "previous step" comes first, Enter still goes forward.
+        fill_contact(&browser, p).await?;
+        browser
+            .find("form#wizard [name=email]")
+            .await?
+            .send_keys(&enter)
+            .await?;
+        expect_step(&browser, "3").await?;
+        expect_language(&browser, p).await?;
+        browser.close().await?;
+    }
+    Ok(())
 }

@@ -285,13 +285,9 @@ impl Browser {
         Ok(self.client.current_url().await?.to_string())
     }
 
-    /// The current page's path and query, without the origin.
+    /// The current page's path, without the origin nor the query.
     pub async fn path(&self) -> Result<String> {
-        let url = self.client.current_url().await?;
-        Ok(match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        })
+        Ok(self.client.current_url().await?.path().to_owned())
     }
 
     /// The HTTP status of the current document (Navigation Timing's `responseStatus`).
@@ -309,7 +305,10 @@ impl Browser {
     pub async fn page_text(&self) -> Result<String> {
         let text = self
             .client
-            .execute("return document.body ? document.body.innerText : '';", vec![])
+            .execute(
+                "return document.body ? document.body.innerText : '';",
+                vec![],
+            )
             .await?;
         Ok(text.as_str().unwrap_or_default().to_owned())
     }
@@ -480,30 +479,26 @@ impl Browser {
 
     /// The current document's root element.
     async fn root(&self) -> Result<ElementRef> {
-        Ok(self
-            .client
-            .find(Locator::Css("html"))
-            .await?
-            .element_id())
+        Ok(self.client.find(Locator::Css("html")).await?.element_id())
     }
 
     /// Waits until the browser shows a complete document other than `old`.
     async fn wait_for_page(&self, old: Option<ElementRef>) -> Result<()> {
         self.wait("a new page, fully loaded", || async {
-                let root = match self.client.find(Locator::Css("html")).await {
-                    Ok(root) => root.element_id(),
-                    Err(_) => return Ok(None),
-                };
-                if old.as_ref() == Some(&root) {
-                    return Ok(None);
-                }
-                let state = self
-                    .client
-                    .execute("return document.readyState;", vec![])
-                    .await?;
-                Ok((state == "complete").then_some(()))
-            })
-            .await
+            let root = match self.client.find(Locator::Css("html")).await {
+                Ok(root) => root.element_id(),
+                Err(_) => return Ok(None),
+            };
+            if old.as_ref() == Some(&root) {
+                return Ok(None);
+            }
+            let state = self
+                .client
+                .execute("return document.readyState;", vec![])
+                .await?;
+            Ok((state == "complete").then_some(()))
+        })
+        .await
     }
 
     /// Saves a PNG of the window to `docs/screenshots/<name>.png`, when

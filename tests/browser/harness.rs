@@ -26,7 +26,11 @@ pub async fn chromium_shows_a_page_of_the_server(app: TestApp) -> Result<()> {
     ensure!(browser.has("body").await?);
 
     let png = browser.client().screenshot().await?;
-    ensure!(png_size(&png)? == WINDOW, "screenshot of {:?}", png_size(&png)?);
+    ensure!(
+        png_size(&png)? == WINDOW,
+        "screenshot of {:?}",
+        png_size(&png)?
+    );
 
     // A page that does not exist is a 404 the browser shows, not an error of the harness.
     browser.open(&app.url("/no/such/page")).await?;
@@ -39,18 +43,11 @@ pub async fn the_browser_asks_for_its_language(app: TestApp) -> Result<()> {
     for language in ["fr", "ar"] {
         let browser = Browser::start(language).await?;
         browser.open(&app.url("/healthz")).await?;
-        let navigator = browser.execute("return navigator.language;", vec![]).await?;
+        let navigator = browser
+            .execute("return navigator.language;", vec![])
+            .await?;
         ensure!(navigator == language, "navigator.language is {navigator}");
         browser.close().await?;
     }
     Ok(())
-}
-
-pub async fn debug_dump(app: TestApp) -> Result<()> {
-    let browser = Browser::start("fr").await?;
-    for path in ["/fr/claims/new", "/fr/track"] {
-        browser.open(&app.url(path)).await?;
-        println!("==== {path} {}\n{}", browser.status().await?, browser.client().source().await?);
-    }
-    browser.close().await
 }

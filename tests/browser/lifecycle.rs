@@ -61,16 +61,26 @@ async fn whole_life(app: TestApp, p: &Person) -> Result<()> {
     ] {
         ensure!(recap.contains(typed), "the recap lacks {typed:?}:\n{recap}");
     }
-    ensure!(filer.has("form#wizard button[name=action][value=modify]").await?);
+    ensure!(
+        filer
+            .has("form#wizard button[name=action][value=modify]")
+            .await?
+    );
     snap(&filer, shots, p, "wizard-3-recap").await?;
-    ensure!(claims_filed(&app).await? == 0, "nothing is filed before confirm");
+    ensure!(
+        claims_filed(&app).await? == 0,
+        "nothing is filed before confirm"
+    );
 
     // A hurried double click on "confirm" files one claim.
     filer.double_click("button#confirm").await?;
     expect_no_errors(&filer).await?;
     let number = filed_number(&filer.path().await?, p)?;
     let shown = filer.text("#claim-number").await?;
-    ensure!(shown.trim() == number, "#claim-number {shown:?}, URL {number}");
+    ensure!(
+        shown.trim() == number,
+        "#claim-number {shown:?}, URL {number}"
+    );
     expect_language(&filer, p).await?;
     snap(&filer, shots, p, "filed").await?;
     ensure!(
@@ -82,7 +92,10 @@ async fn whole_life(app: TestApp, p: &Person) -> Result<()> {
 
     // The confirmation email carries the same number.
     let (emailed, _) = confirmation_email(&app, p.email).await?;
-    ensure!(emailed == number, "the email says {emailed}, the page {number}");
+    ensure!(
+        emailed == number,
+        "the email says {emailed}, the page {number}"
+    );
 
     // Another day, another browser: the client follows the claim with the email's number.
     let client = Browser::start(p.lang).await?;
@@ -100,7 +113,9 @@ async fn whole_life(app: TestApp, p: &Person) -> Result<()> {
 
     // A message with an attachment.
     let claim_path = format!("/{}/claims/{number}", p.lang);
-    client.fill("#message-form [name=body]", p.follow_up).await?;
+    client
+        .fill("#message-form [name=body]", p.follow_up)
+        .await?;
     client
         .attach("#message-form input[name=files]", &[&receipt])
         .await?;
@@ -130,7 +145,18 @@ async fn whole_life(app: TestApp, p: &Person) -> Result<()> {
     let agent_claim = format!("/{}/agent/claims/{number}", p.lang);
     expect_path(&agent, &agent_claim).await?;
     reload_until_text(&agent, &app.url(&agent_claim), p.follow_up).await?;
-    ensure!(agent.has("ol#history li.history-entry").await?);
+    // The agent reads who wrote: the client's entries do not say "you" to the agent.
+    let entries = history(&agent).await?;
+    let by_client = entries
+        .iter()
+        .find(|entry| entry.contains(p.follow_up))
+        .context("the client's message in the agent's history")?;
+    let heading = by_client.lines().next().unwrap_or_default().trim();
+    ensure!(
+        !heading.ends_with(p.you),
+        "the agent's history calls the client {:?}: {heading:?}",
+        p.you
+    );
     ensure!(agent.has("form#message-form").await?);
     snap(&agent, shots, p, "agent-claim").await?;
     agent.fill("#answer-form [name=body]", p.answer).await?;
@@ -199,7 +225,10 @@ async fn events(app: &TestApp, kind: &str) -> Result<Vec<serde_json::Value>> {
     let mut found = Vec::new();
     let mut after = 0;
     loop {
-        let batch = store.read_all(after, 500).await.context("read the events")?;
+        let batch = store
+            .read_all(after, 500)
+            .await
+            .context("read the events")?;
         let Some(last) = batch.last() else {
             return Ok(found);
         };

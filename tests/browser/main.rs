@@ -43,11 +43,11 @@ fn on_sqlite() -> Vec<(&'static str, TestFn)> {
     tests![
         harness::chromium_shows_a_page_of_the_server,
         harness::the_browser_asks_for_its_language,
-        harness::debug_dump,
         client::refused_steps_keep_what_was_typed,
         client::the_language_switch_keeps_the_page,
         client::a_wrong_pair_is_refused_on_the_tracking_page,
         client::a_form_without_its_csrf_token_is_refused,
+        client::enter_in_a_field_goes_to_the_next_step,
     ]
 }
 

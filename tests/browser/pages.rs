@@ -33,6 +33,8 @@ pub struct Person {
     pub reason: &'static str,
     /// The labels of `#claim-status`: pending, answered, closed.
     pub statuses: [&'static str; 3],
+    /// How the client's own history entries name their author, to the client ("you").
+    pub you: &'static str,
 }
 
 pub const FRENCH: Person = Person {
@@ -51,6 +53,7 @@ pub const FRENCH: Person = Person {
     comment: "Réponse claire, un peu lente.",
     reason: "Le certificat porte une erreur de nom.",
     statuses: ["En attente de traitement", "Répondue", "Clôturée"],
+    you: "Vous",
 };
 
 pub const ARABIC: Person = Person {
@@ -69,6 +72,7 @@ pub const ARABIC: Person = Person {
     comment: "جواب واضح لكنه متأخر قليلا.",
     reason: "الشهادة تحمل خطأ في الاسم.",
     statuses: ["في انتظار المعالجة", "تمت الإجابة عنها", "مغلقة"],
+    you: "أنتم",
 };
 
 /// The people of both languages.
@@ -92,18 +96,18 @@ pub async fn snap(browser: &Browser, shots: bool, person: &Person, name: &str) -
 pub async fn expect_language(browser: &Browser, person: &Person) -> Result<()> {
     let lang = browser.attr("html", "lang").await?;
     let dir = browser.attr("html", "dir").await?;
-    ensure!(
-        lang.as_deref() == Some(person.lang) && dir.as_deref() == Some(person.dir),
-        "<html lang={lang:?} dir={dir:?}> on {}, expected {} {}",
-        browser.url().await?,
-        person.lang,
-        person.dir
-    );
-    ensure!(
-        browser.has("#lang-switch").await?,
-        "no #lang-switch on {}",
-        browser.url().await?
-    );
+    let switch = browser.has("#lang-switch").await?;
+    if lang.as_deref() != Some(person.lang) || dir.as_deref() != Some(person.dir) || !switch {
+        bail!(
+            "expected <html lang={} dir={}> with a #lang-switch, got lang={lang:?} dir={dir:?} \
+             {} a switch; HTTP status {}, {}",
+            person.lang,
+            person.dir,
+            if switch { "with" } else { "without" },
+            browser.status().await?,
+            browser.context().await
+        );
+    }
     Ok(())
 }
 
@@ -195,12 +199,12 @@ pub async fn expect_step(browser: &Browser, step: &str) -> Result<()> {
     Ok(())
 }
 
-/// Clicks the wizard's button `action` (`next`, `back`, `modify`, `confirm`) and waits for the
-/// page it leads to.
+/// Clicks the wizard's visible button `action` (`next`, `back`, `modify`, `confirm`) and
+/// waits for the page it leads to. (The form's first, hidden button is the one Enter presses.)
 pub async fn wizard_action(browser: &Browser, action: &str) -> Result<()> {
     browser
         .submit(&format!(
-            "form#wizard button[name=action][value={action}]"
+            "form#wizard button[name=action][value={action}]:not(.visually-hidden)"
         ))
         .await
 }
@@ -214,7 +218,9 @@ pub async fn fill_claim(
     files: &[&Path],
 ) -> Result<()> {
     expect_step(browser, "1").await?;
-    browser.select("form#wizard [name=theme]", "issuance_delay").await?;
+    browser
+        .select("form#wizard [name=theme]", "issuance_delay")
+        .await?;
     browser
         .select("form#wizard [name=filing_place]", "ompic_head_office")
         .await?;
@@ -222,16 +228,22 @@ pub async fn fill_claim(
     browser
         .fill("form#wizard [name=request_number]", person.request_number)
         .await?;
-    browser.fill("form#wizard [name=message]", person.message).await?;
+    browser
+        .fill("form#wizard [name=message]", person.message)
+        .await?;
     if !files.is_empty() {
-        browser.attach("form#wizard input[name=files]", files).await?;
+        browser
+            .attach("form#wizard input[name=files]", files)
+            .await?;
     }
     answer_captcha(browser).await
 }
 
 /// Types the captcha's answer, once its image has loaded and shows something.
 pub async fn answer_captcha(browser: &Browser) -> Result<()> {
-    browser.find("form#wizard input[type=hidden][name=captcha_id]").await?;
+    browser
+        .find("form#wizard input[type=hidden][name=captcha_id]")
+        .await?;
     browser
         .wait("the captcha image to load", || async {
             let loaded = browser
@@ -274,14 +286,18 @@ pub async fn fill_contact(browser: &Browser, person: &Person) -> Result<()> {
     browser
         .check("form#wizard input[name=profile][value=natural_person]")
         .await?;
-    browser.fill("form#wizard [name=email]", person.email).await?;
+    browser
+        .fill("form#wizard [name=email]", person.email)
+        .await?;
     browser
         .fill("form#wizard [name=last_name]", person.last_name)
         .await?;
     browser
         .fill("form#wizard [name=first_name]", person.first_name)
         .await?;
-    browser.fill("form#wizard [name=phone]", person.phone).await?;
+    browser
+        .fill("form#wizard [name=phone]", person.phone)
+        .await?;
     browser.fill("form#wizard [name=city]", person.city).await?;
     browser.select("form#wizard [name=country]", "MA").await
 }
@@ -413,7 +429,9 @@ pub async fn agent_sign_in(
 ) -> Result<()> {
     browser.open(&page(app, person, "agent/login")).await?;
     browser.fill("#login-form [name=login]", login).await?;
-    browser.fill("#login-form [name=password]", PASSWORD).await?;
+    browser
+        .fill("#login-form [name=password]", PASSWORD)
+        .await?;
     browser.submit("#login-form [type=submit]").await?;
     expect_no_errors(browser).await?;
     expect_path(browser, &format!("/{}/agent", person.lang)).await?;

@@ -68,6 +68,7 @@ fn all() -> Vec<(&'static str, TestFn)> {
         web::pages_speak_their_language_with_strict_headers,
         web::a_claim_cookie_opens_that_claim_only,
         web::a_file_over_the_limit_keeps_the_typed_message,
+        web::an_action_on_a_claim_changed_meanwhile_keeps_the_text,
     ]
 }
 

@@ -210,6 +210,39 @@ pub async fn forms_without_their_token_are_refused(app: TestApp) -> Result<()> {
         .await?;
     ensure!(response.status() == StatusCode::FORBIDDEN);
 
+    // What a browser sends with the site's own form under a strict referrer policy.
+    let response = visitor
+        .http
+        .post(app.url("/fr/track"))
+        .header(COOKIE, visitor.cookie_header())
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("number", "x"),
+            ("email", "a@b.ma"),
+        ])
+        .send()
+        .await?;
+    ensure!(
+        response.status() == StatusCode::NOT_FOUND,
+        "{}",
+        response.status()
+    );
+    let response = visitor
+        .http
+        .post(app.url("/fr/track"))
+        .header(COOKIE, visitor.cookie_header())
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("number", "x"),
+            ("email", "a@b.ma"),
+        ])
+        .send()
+        .await?;
+    ensure!(response.status() == StatusCode::FORBIDDEN);
+
     // The same form with its token is read: a wrong pair is a 404 page, not a 403.
     let with = visitor
         .post_fields(
@@ -503,6 +536,82 @@ pub async fn a_file_over_the_limit_keeps_the_typed_message(app: TestApp) -> Resu
     ensure!(
         !events.iter().any(|e| e.event_type == "MessagePosted"),
         "nothing was sent"
+    );
+    Ok(())
+}
+
+pub async fn an_action_on_a_claim_changed_meanwhile_keeps_the_text(app: TestApp) -> Result<()> {
+    let number = app
+        .file_ok(crate::support::filing("stale@example.com"))
+        .await?;
+    let mut visitor = Visitor::new(&app)?;
+    let token = visitor
+        .get("/ar/track")
+        .await?
+        .input("csrf")
+        .context("no token")?;
+    visitor
+        .post_fields(
+            "/ar/track",
+            &[
+                ("csrf", &token),
+                ("number", &number),
+                ("email", "stale@example.com"),
+            ],
+        )
+        .await?;
+    ensure!(visitor.get(&format!("/ar/claims/{number}")).await?.status == StatusCode::OK);
+
+    // Meanwhile, the client closes the claim from elsewhere (the API).
+    let client = app.access(&number, "stale@example.com").await?;
+    let closed = app
+        .post(
+            &format!("/api/v1/claims/{number}/close"),
+            &serde_json::json!({"satisfaction": 3}),
+            Some(&client),
+        )
+        .await?;
+    ensure!(closed.status() == StatusCode::OK);
+
+    // The page's old message form: refused, and the text is on the page to copy.
+    let text = "نص مهم لا أريد فقدانه";
+    let page = visitor
+        .post(
+            &format!("/ar/claims/{number}/messages"),
+            fields(&[("csrf", &token), ("body", text)]),
+        )
+        .await?;
+    ensure!(page.status == StatusCode::CONFLICT, "{}", page.status);
+    ensure!(page.html.contains(text), "the unsent text is shown");
+    ensure!(
+        page.html.contains("id=\"reopen-form\""),
+        "the page shows what is possible now"
+    );
+    ensure!(
+        page.html.contains(&format!("href=\"/fr/claims/{number}\"")),
+        "switch to a page"
+    );
+
+    // An empty message is "required", not "only spaces".
+    let reopened = app
+        .post(
+            &format!("/api/v1/claims/{number}/reopen"),
+            &serde_json::json!({"reason": "Toujours rien"}),
+            Some(&client),
+        )
+        .await?;
+    ensure!(reopened.status() == StatusCode::OK);
+    let empty = visitor
+        .post(
+            &format!("/fr/claims/{number}/messages"),
+            fields(&[("csrf", &token), ("body", "")]),
+        )
+        .await?;
+    ensure!(empty.status == StatusCode::UNPROCESSABLE_ENTITY);
+    ensure!(
+        empty.html.contains("Ce champ est obligatoire."),
+        "{}",
+        empty.html
     );
     Ok(())
 }
