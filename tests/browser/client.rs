@@ -233,23 +233,14 @@ pub async fn enter_in_a_field_goes_to_the_next_step(app: TestApp) -> Result<()> 
         let browser = Browser::start(p.lang).await?;
         browser.open(&page(&app, p, "claims/new")).await?;
         fill_claim(&browser, p, p.subject, &[]).await?;
-        let enter = char::from(fantoccini::key::Key::Enter).to_string();
-        browser
-            .find("form#wizard [name=subject]")
-            .await?
-            .send_keys(&enter)
-            .await?;
+        browser.press_enter("form#wizard [name=subject]").await?;
         expect_step(&browser, "2").await?;
         expect_language(&browser, p).await?;
         expect_no_errors(&browser).await?;
 
         // On step 2, where "previous step" comes first, Enter still goes forward.
         fill_contact(&browser, p).await?;
-        browser
-            .find("form#wizard [name=email]")
-            .await?
-            .send_keys(&enter)
-            .await?;
+        browser.press_enter("form#wizard [name=email]").await?;
         expect_step(&browser, "3").await?;
         expect_language(&browser, p).await?;
         browser.close().await?;

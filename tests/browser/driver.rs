@@ -450,6 +450,18 @@ impl Browser {
         self.wait_for_page(Some(old)).await
     }
 
+    /// Presses Enter in the field `css` and waits for the new page the form leads to.
+    pub async fn press_enter(&self, css: &str) -> Result<()> {
+        let element = self.find(css).await?;
+        let old = self.root().await?;
+        let enter = char::from(fantoccini::key::Key::Enter).to_string();
+        element
+            .send_keys(&enter)
+            .await
+            .with_context(|| format!("press Enter in {css}"))?;
+        self.wait_for_page(Some(old)).await
+    }
+
     /// Double-clicks `css` as a hurried person would (two clicks, no pause), and waits for the
     /// new page.
     pub async fn double_click(&self, css: &str) -> Result<()> {
