@@ -218,6 +218,8 @@ pub mod msg {
             "problem-unsupported-media-type-archive-encrypted";
         PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_NESTED =
             "problem-unsupported-media-type-archive-nested";
+        PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_TOO_LARGE =
+            "problem-unsupported-media-type-archive-too-large";
         PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_UNREADABLE =
             "problem-unsupported-media-type-archive-unreadable";
         PROBLEM_UNSUPPORTED_MEDIA_TYPE_EXPECTED_JSON =

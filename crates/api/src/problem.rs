@@ -104,6 +104,8 @@ pub enum MediaRefusal {
     ArchiveEncrypted,
     /// A ZIP inside a ZIP.
     ArchiveNested { name: String },
+    /// A ZIP that says it unpacks to a file over the size limit, or to too much in all.
+    ArchiveTooLarge { name: String },
     /// A ZIP that cannot be read, has no file, or has too many entries.
     ArchiveUnreadable,
     /// A JSON endpoint called without `Content-Type: application/json`.
@@ -401,6 +403,9 @@ impl MediaRefusal {
             MediaRefusal::ArchiveEncrypted => msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_ENCRYPTED,
             MediaRefusal::ArchiveNested { .. } => {
                 msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_NESTED
+            }
+            MediaRefusal::ArchiveTooLarge { .. } => {
+                msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_TOO_LARGE
             }
             MediaRefusal::ArchiveUnreadable => {
                 msg::PROBLEM_UNSUPPORTED_MEDIA_TYPE_ARCHIVE_UNREADABLE

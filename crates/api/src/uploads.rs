@@ -12,7 +12,9 @@
 //!   file is one of those. An archive is judged entry by entry from at most
 //!   [`ENTRY_SNIFF_BYTES`] of each (a compression bomb costs nothing) and at most
 //!   [`MAX_ARCHIVE_ENTRIES`] entries; encrypted entries, archives inside the archive and
-//!   entries whose path climbs out of the archive (`../`) are refused. macOS metadata
+//!   entries whose path climbs out of the archive (`../`) are refused, and so is an archive
+//!   that says it unpacks to a file over [`MAX_UPLOAD`] or to more than
+//!   [`MAX_ARCHIVE_UNPACKED`] in all (a bomb for whoever opens it). macOS metadata
 //!   (`__MACOSX/._*` AppleDouble files, `.DS_Store`) is let through once its content is
 //!   checked to be that metadata, since Finder adds it to every archive it makes.
 //! - [`BlobStore`] keeps each content once, under its SHA-256
@@ -40,6 +42,9 @@ pub const MAX_UPLOAD: u64 = 20 * 1024 * 1024;
 pub const MAX_UPLOAD_BODY: u64 = MAX_UPLOAD + 64 * 1024;
 /// Bytes read from each archive entry to judge its type.
 pub const ENTRY_SNIFF_BYTES: u64 = 64 * 1024;
+/// The most an archive may unpack to, all its files together: ten files of the largest
+/// size.
+pub const MAX_ARCHIVE_UNPACKED: u64 = 10 * MAX_UPLOAD;
 /// Entries an archive may have, directories included.
 pub const MAX_ARCHIVE_ENTRIES: usize = 1000;
 /// The longest file name kept, in bytes (what file systems allow).
@@ -120,8 +125,9 @@ fn check_archive(bytes: &[u8]) -> Result<(), UploadError> {
     }
 
     let mut files = 0;
+    let mut unpacked: u64 = 0;
     for index in 0..archive.len() {
-        let (name, is_dir, encrypted, enclosed) = {
+        let (name, is_dir, encrypted, enclosed, size) = {
             let entry = archive.by_index_raw(index).map_err(|e| unreadable(&e))?;
             let enclosed = entry.enclosed_name().is_some();
             (
@@ -129,8 +135,14 @@ fn check_archive(bytes: &[u8]) -> Result<(), UploadError> {
                 entry.is_dir(),
                 entry.encrypted(),
                 enclosed,
+                entry.size(),
             )
         };
+        unpacked = unpacked.saturating_add(size);
+        if size > MAX_UPLOAD || unpacked > MAX_ARCHIVE_UNPACKED {
+            let name = sanitize_filename(&name);
+            return Err(UploadError::Refused(MediaRefusal::ArchiveTooLarge { name }));
+        }
         if encrypted {
             return Err(UploadError::Refused(MediaRefusal::ArchiveEncrypted));
         }
@@ -689,13 +701,31 @@ mod tests {
     }
 
     #[test]
-    fn a_compression_bomb_costs_nothing() {
+    fn a_compression_bomb_is_refused_from_its_directory_alone() {
         // 25 MiB of zeros after a PNG signature deflate to a few tens of kilobytes.
         let mut content = png();
         content.resize(25 * 1024 * 1024, 0);
         let archive = zip_of(&[("bomb.png", &content), ("bomb2.png", &content)]);
         assert!(archive.len() < 200 * 1024, "{} bytes", archive.len());
-        assert_eq!(sniff(&archive).ok(), Some(ZIP));
+        assert_eq!(
+            refusal(sniff(&archive)),
+            MediaRefusal::ArchiveTooLarge {
+                name: "bomb.png".into()
+            }
+        );
+
+        // Exactly the largest file is accepted; eleven of them are too much in all.
+        content.truncate(MAX_UPLOAD as usize);
+        assert_eq!(sniff(&zip_of(&[("page.png", &content)])).ok(), Some(ZIP));
+        let names: Vec<String> = (0..11).map(|i| format!("page{i}.png")).collect();
+        let entries: Vec<(&str, &[u8])> = names
+            .iter()
+            .map(|name| (name.as_str(), content.as_slice()))
+            .collect();
+        assert!(matches!(
+            refusal(sniff(&zip_of(&entries))),
+            MediaRefusal::ArchiveTooLarge { .. }
+        ));
     }
 
     #[test]

@@ -26,6 +26,7 @@ problem-unsupported-media-type-empty = الملف المرسل فارغ.
 problem-unsupported-media-type-archive-entry = يحتوي الأرشيف على ملف مرفوض: «{ $name }». لا يمكن أن يضم أرشيف ZIP إلا ملفات PDF أو صورًا.
 problem-unsupported-media-type-archive-encrypted = لا تُقبل أرشيفات ZIP المحمية بكلمة مرور.
 problem-unsupported-media-type-archive-nested = لا يمكن أن يضم أرشيف ZIP أرشيفات أخرى.
+problem-unsupported-media-type-archive-too-large = لا يمكن أن يضم أرشيف ZIP ملفاً يتجاوز 20 ميغابايت، ولا أكثر من 200 ميغابايت من الملفات إجمالاً بعد فك الضغط.
 problem-unsupported-media-type-archive-unreadable = أرشيف ZIP تالف أو فارغ أو يضم عددًا كبيرًا جدًا من الملفات.
 problem-unsupported-media-type-expected-json = يجب إرسال محتوى الطلب بصيغة JSON ‏(Content-Type: application/json).
 problem-unsupported-media-type-expected-multipart = يجب إرسال الملف بصيغة multipart/form-data.

@@ -26,6 +26,7 @@ problem-unsupported-media-type-empty = Le fichier envoyé est vide.
 problem-unsupported-media-type-archive-entry = L’archive contient un fichier refusé : « { $name } ». Une archive ZIP ne peut contenir que des fichiers PDF ou des images.
 problem-unsupported-media-type-archive-encrypted = Les archives ZIP protégées par un mot de passe ne sont pas acceptées.
 problem-unsupported-media-type-archive-nested = Une archive ZIP ne peut pas contenir d’autres archives.
+problem-unsupported-media-type-archive-too-large = Une archive ZIP ne peut pas contenir de fichier de plus de 20 Mo, ni plus de 200 Mo de fichiers en tout une fois décompressée.
 problem-unsupported-media-type-archive-unreadable = L’archive ZIP est endommagée, vide ou contient trop de fichiers.
 problem-unsupported-media-type-expected-json = Le corps de la requête doit être envoyé au format JSON (Content-Type: application/json).
 problem-unsupported-media-type-expected-multipart = Le fichier doit être envoyé au format multipart/form-data.
