@@ -431,6 +431,11 @@ pub async fn pages_speak_their_language_with_strict_headers(app: TestApp) -> Res
             ensure!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
         }
     }
+    let missing = visitor.get("/ar/no/such/page").await?;
+    ensure!(missing.status == StatusCode::NOT_FOUND);
+    ensure!(missing.html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    let api = visitor.get("/api/v1/no-such-thing").await?;
+    ensure!(api.headers["content-type"] == "application/problem+json");
     let unknown = visitor.get("/de/").await?;
     ensure!(unknown.status == StatusCode::NOT_FOUND);
     ensure!(unknown.headers["content-type"]

@@ -129,7 +129,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api-docs/openapi.json", get(crate::openapi::document))
         .route("/docs", get(crate::openapi::page))
         .merge(crate::web::router())
-        .fallback(routes::ops::not_found)
+        .fallback(crate::web::not_found)
         .method_not_allowed_fallback(routes::ops::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(SetResponseHeaderLayer::overriding(

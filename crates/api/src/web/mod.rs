@@ -68,12 +68,15 @@ pub fn router() -> Router<AppState> {
         )
         .route("/{lang}/agent/claims/{number}/files/{id}", get(agent::file))
         .route("/{lang}/claims/{number}/leave", post(client::leave))
-        .route("/{lang}/{*rest}", get(missing_page))
 }
 
-/// Any other path under a language: a page that says so, in that language.
-async fn missing_page(ctx: Ctx) -> PageError {
-    PageError::new(ctx.lang, ApiError::NotFound)
+/// The service's answer to a path that nothing serves: a page under `/fr/` and `/ar/`, a
+/// problem (JSON) anywhere else.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    match page_lang(uri.path()) {
+        Some(lang) => missing_page(lang),
+        None => ApiError::NotFound.into_response(),
+    }
 }
 
 /// `/`: the home page in the browser's language.
@@ -137,8 +140,8 @@ impl FromRequestParts<AppState> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response> {
-        let lang = page_lang(parts.uri.path())
-            .ok_or_else(|| not_found(negotiated(&parts.headers), state))?;
+        let lang =
+            page_lang(parts.uri.path()).ok_or_else(|| missing_page(negotiated(&parts.headers)))?;
         let (csrf, new_csrf) = match cookie(&parts.headers, CSRF_COOKIE) {
             Some(token) if well_formed_token(&token) => (token, false),
             _ => (random_token(), true),
@@ -351,7 +354,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn not_found(lang: Lang, _: &AppState) -> Response {
+fn missing_page(lang: Lang) -> Response {
     PageError::new(lang, ApiError::NotFound).into_response()
 }
 
