@@ -620,3 +620,92 @@ pub async fn an_action_on_a_claim_changed_meanwhile_keeps_the_text(app: TestApp)
     );
     Ok(())
 }
+
+pub async fn an_agent_transfers_a_claim_from_its_page(app: TestApp) -> Result<()> {
+    let number = app
+        .file_ok(crate::support::filing("moved@example.com"))
+        .await?;
+    let client = app.access(&number, "moved@example.com").await?;
+    let detail = crate::support::expect_json(
+        app.get(&format!("/api/v1/claims/{number}"), Some(&client))
+            .await?,
+        StatusCode::OK,
+    )
+    .await?;
+    let entity = detail["entity"].as_str().context("no entity")?.to_owned();
+    let other = if entity == "finance" {
+        "trade_names"
+    } else {
+        "finance"
+    };
+    app.add_user("agent.here", "agent", Some(&entity)).await?;
+
+    let mut agent = Visitor::new(&app)?;
+    let token = agent
+        .get("/fr/agent/login")
+        .await?
+        .input("csrf")
+        .context("no token")?;
+    let signed = agent
+        .post_fields(
+            "/fr/agent/login",
+            &[
+                ("csrf", &token),
+                ("login", "agent.here"),
+                ("password", crate::support::PASSWORD),
+            ],
+        )
+        .await?;
+    ensure!(signed.status == StatusCode::SEE_OTHER, "{}", signed.status);
+    let page = agent.get(&format!("/fr/agent/claims/{number}")).await?;
+    ensure!(page.html.contains("id=\"transfer-form\""));
+    ensure!(
+        !page.html.contains(&format!("<option value=\"{entity}\"")),
+        "not to itself"
+    );
+
+    let path = format!("/fr/agent/claims/{number}/transfer");
+    let refused = agent
+        .post_fields(
+            &path,
+            &[("csrf", &token), ("entity", other), ("transfer-body", "")],
+        )
+        .await?;
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.status
+    );
+    ensure!(refused.html.contains("id=\"transfer-body-error\""));
+    ensure!(refused.html.contains("Ce champ est obligatoire."));
+
+    let moved = agent
+        .post_fields(
+            &path,
+            &[
+                ("csrf", &token),
+                ("entity", other),
+                ("transfer-body", "Question de paiement"),
+            ],
+        )
+        .await?;
+    ensure!(moved.status == StatusCode::SEE_OTHER, "{}", moved.status);
+    ensure!(moved.location()? == "/fr/agent?done=transferred");
+    let queue = agent.get("/fr/agent?done=transferred").await?;
+    ensure!(queue.html.contains("id=\"notice\""));
+    ensure!(
+        !queue.html.contains(&number),
+        "the claim left this entity's queue"
+    );
+    let gone = agent.get(&format!("/fr/agent/claims/{number}")).await?;
+    ensure!(gone.status == StatusCode::NOT_FOUND);
+
+    let after = crate::support::expect_json(
+        app.get(&format!("/api/v1/claims/{number}"), Some(&client))
+            .await?,
+        StatusCode::OK,
+    )
+    .await?;
+    ensure!(after["entity"] == other);
+    Ok(())
+}

@@ -148,3 +148,7 @@ agent-message-title = مراسلة دون جواب
 answer-send = إرسال الجواب
 answer-and-close = إغلاق الشكاية مع هذا الجواب
 agent-claim-closed = هذه الشكاية مغلقة: وحده المشتكي يمكنه إعادة فتحها.
+transfer-title = إحالة على جهة أخرى
+field-transfer-reason = سبب الإحالة
+transfer-send = إحالة
+done-transferred = أُحيلت الشكاية على الجهة الأخرى.

@@ -148,3 +148,7 @@ agent-message-title = Écrire sans répondre
 answer-send = Envoyer la réponse
 answer-and-close = Clôturer la réclamation avec cette réponse
 agent-claim-closed = Cette réclamation est clôturée : seul le client peut la rouvrir.
+transfer-title = Transférer à une autre entité
+field-transfer-reason = Motif du transfert
+transfer-send = Transférer
+done-transferred = La réclamation est transférée à l’autre entité.

@@ -494,8 +494,23 @@ pub async fn transfer(
     Path(number): Path<String>,
     ReqJson(request): ReqJson<TransferRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let doc = handled_claim(&state, &staff, &number).await?;
     let to = request.entity.unwrap_or_default();
+    let reason = request.reason.unwrap_or_default();
+    let doc = transfer_claim(&state, &staff, &number, lang, to, reason).await?;
+    Ok(Json(render_detail(&doc, lang)))
+}
+
+/// `staff` hands claim `raw` (a number as typed) to entity `to`, saying why; gives the
+/// claim's detail document after it. An unknown entity is a field error on `entity`.
+pub(crate) async fn transfer_claim(
+    state: &AppState,
+    staff: &Staff,
+    raw: &str,
+    lang: Lang,
+    to: String,
+    reason: String,
+) -> Result<Value, ApiError> {
+    let doc = handled_claim(state, staff, raw).await?;
     if Routing::load().entity(&to).is_none() {
         let code = if to.is_empty() {
             "required"
@@ -507,7 +522,6 @@ pub async fn transfer(
         )]));
     }
     let at = timestamp(state.clock.now());
-    let reason = request.reason.unwrap_or_default();
     let by = staff.actor();
     let command = |_: &_| ClaimCommand::Transfer {
         to: to.clone(),
@@ -516,9 +530,8 @@ pub async fn transfer(
         at,
     };
     let number = number_of(&doc);
-    run(&state, &number, &by.to_string(), lang, command).await?;
-    let doc = detail_document(&state, &number)
+    run(state, &number, &by.to_string(), lang, command).await?;
+    detail_document(state, &number)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(render_detail(&doc, lang)))
+        .ok_or(ApiError::NotFound)
 }

@@ -8,14 +8,14 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::accounts::{staff_of_secret, Role, Staff};
 use crate::app::AppState;
 use crate::extract::ClientIp;
 use crate::problem::{field_code, ApiError, FieldError};
-use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, Reply};
+use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, transfer_claim, Reply};
 use crate::routes::claims::{history_document, render_detail, render_history, serve_attachment};
 use crate::routes::sessions::open_session;
 use crate::routing::Routing;
@@ -140,6 +140,7 @@ fn logout_form(ctx: &Ctx, staff: &Staff) -> maud::Markup {
 #[derive(Deserialize)]
 pub(super) struct QueueQuery {
     entity: Option<String>,
+    done: Option<String>,
 }
 
 /// Waiting time for people: days and hours, or hours and minutes.
@@ -188,6 +189,9 @@ pub(super) async fn queue(
         .unwrap_or_default();
     let body = html! {
         (logout_form(&ctx, &staff))
+        @if query.done.as_deref() == Some("transferred") {
+            (layout::notice(&t(lang, "done-transferred")))
+        }
         @if is_admin {
             form.entity-picker method="get" action=(ctx.link("agent")) {
                 label for="entity" { (t(lang, "field-entity")) }
@@ -273,10 +277,12 @@ struct Typed {
     errors: Errors,
     /// The claim changed meanwhile and nothing was sent: show what was typed.
     unsent: bool,
-    /// Which form was refused: `answer` or `message`.
+    /// Which form was refused: `answer`, `message` or `transfer`.
     form: &'static str,
     body: String,
     close: bool,
+    /// The transfer form's entity.
+    entity: String,
 }
 
 /// `GET /{lang}/agent/claims/{number}`.
@@ -338,8 +344,10 @@ async fn claim_page(
         } @else if let Some(text) = &notice {
             (layout::notice(text))
         }
-        (layout::error_summary(lang, &typed.errors,
-            &["answer-body", "answer-files", "message-body", "message-files"]))
+        (layout::error_summary(lang, &typed.errors, &[
+            "answer-body", "answer-files", "message-body", "message-files", "entity",
+            "transfer-body",
+        ]))
         (summary(lang, &detail, true))
         div.columns {
             div.main-column {
@@ -350,6 +358,7 @@ async fn claim_page(
                 @if open {
                     (reply_form(ctx, &number, "answer", for_form("answer")))
                     (reply_form(ctx, &number, "message", for_form("message")))
+                    (transfer_form(ctx, &number, &detail, for_form("transfer")))
                 } @else {
                     p.closed-note { (t(lang, "agent-claim-closed")) }
                 }
@@ -417,6 +426,95 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
                 }
             }
         }
+    }
+}
+
+/// The form that hands the claim to another entity, saying why.
+fn transfer_form(ctx: &Ctx, number: &str, detail: &serde_json::Value, typed: &Typed) -> Markup {
+    let lang = ctx.lang;
+    let current = detail["entity"].as_str().unwrap_or_default();
+    let routing = Routing::load();
+    let others: Vec<(String, String)> = routing
+        .entities
+        .iter()
+        .filter(|e| e.code != current)
+        .map(|e| (e.code.clone(), routing.label(&e.code, lang)))
+        .collect();
+    html! {
+        section.panel {
+            h2 { (t(lang, "transfer-title")) }
+            form #transfer-form method="post"
+                action=(ctx.link(&format!("agent/claims/{number}/transfer"))) novalidate {
+                (layout::csrf(ctx))
+                (layout::select(lang, Field::new("entity", &t(lang, "field-entity")).required(),
+                    &others, &typed.entity, &typed.errors))
+                (layout::textarea(lang,
+                    Field::new("transfer-body", &t(lang, "field-transfer-reason")).required(),
+                    &typed.body, &typed.errors, 2_000))
+                div.actions {
+                    button.secondary type="submit" data-once=(t(lang, "sending")) {
+                        (t(lang, "transfer-send"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /{lang}/agent/claims/{number}/transfer`: back to the queue once the claim is another
+/// entity's.
+pub(super) async fn transfer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((_, raw)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, PageError> {
+    let staff = match signed_in(&state, &ctx).await {
+        Ok(staff) => staff,
+        Err(elsewhere) => return Ok(elsewhere),
+    };
+    let lang = ctx.lang;
+    let mut typed = Typed {
+        form: "transfer",
+        body: form.text("transfer-body"),
+        entity: form.text("entity"),
+        ..Typed::default()
+    };
+    let (to, reason) = (typed.entity.clone(), typed.body.clone());
+    match transfer_claim(&state, &staff, &raw, lang, to, reason).await {
+        Ok(_) => Ok(ctx.redirect(&ctx.link("agent?done=transferred"), &[])),
+        Err(ApiError::Validation(fields)) => {
+            for error in fields {
+                let key = if error.field == "entity" {
+                    "entity"
+                } else {
+                    "transfer-body"
+                };
+                if key == "transfer-body" && typed.body.is_empty() && error.code == "blank" {
+                    let required = FieldError::new("reason", field_code::REQUIRED, lang);
+                    typed.errors.add(key, required.message);
+                } else {
+                    typed.errors.add(key, error.message);
+                }
+            }
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await
+        }
+        Err(ApiError::Conflict(_)) => {
+            typed.unsent = true;
+            let notice = Some(t(lang, "action-conflict"));
+            claim_page(
+                &state,
+                &ctx,
+                &staff,
+                &raw,
+                notice,
+                &typed,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(other) => Err(PageError::new(lang, other)),
     }
 }
 

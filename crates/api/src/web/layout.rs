@@ -243,6 +243,8 @@ fn field_label(name: &str) -> Option<&'static str> {
         "number" => "field-claim-number",
         "body" | "answer-body" | "message-body" => "field-your-message",
         "answer-files" | "message-files" => "attachments-legend",
+        "entity" => "field-entity",
+        "transfer-body" => "field-transfer-reason",
         "satisfaction" => "field-satisfaction",
         "comment" => "field-comment",
         "reason" => "field-reason",

@@ -66,6 +66,10 @@ pub fn router() -> Router<AppState> {
             "/{lang}/agent/claims/{number}/messages",
             post(agent::message),
         )
+        .route(
+            "/{lang}/agent/claims/{number}/transfer",
+            post(agent::transfer),
+        )
         .route("/{lang}/agent/claims/{number}/files/{id}", get(agent::file))
         .route("/{lang}/claims/{number}/leave", post(client::leave))
 }
