@@ -434,6 +434,16 @@ pub async fn pages_speak_their_language_with_strict_headers(app: TestApp) -> Res
     let missing = visitor.get("/ar/no/such/page").await?;
     ensure!(missing.status == StatusCode::NOT_FOUND);
     ensure!(missing.html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    let broken = visitor.get("/fr/claims/%FF%FE").await?;
+    ensure!(
+        broken.status == StatusCode::BAD_REQUEST,
+        "{}",
+        broken.status
+    );
+    ensure!(
+        broken.html.contains("<html lang=\"fr\""),
+        "a page, not plain text"
+    );
     let api = visitor.get("/api/v1/no-such-thing").await?;
     ensure!(api.headers["content-type"] == "application/problem+json");
     let unknown = visitor.get("/de/").await?;

@@ -72,6 +72,29 @@ pub fn router() -> Router<AppState> {
         )
         .route("/{lang}/agent/claims/{number}/files/{id}", get(agent::file))
         .route("/{lang}/claims/{number}/leave", post(client::leave))
+        .layer(axum::middleware::from_fn(plain_refusals_as_pages))
+}
+
+/// The extractors' own refusals (a path that is not UTF-8, a query that does not parse) are
+/// plain text in English: under a language, they become a page in it.
+async fn plain_refusals_as_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = page_lang(request.uri().path());
+    let response = next.run(request).await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    match lang {
+        Some(lang) if plain && response.status().is_client_error() => {
+            tracing::debug!(status = %response.status(), "a refused request shown as a page");
+            PageError::new(lang, ApiError::BadRequest("request")).into_response()
+        }
+        _ => response,
+    }
 }
 
 /// The service's answer to a path that nothing serves: a page under `/fr/` and `/ar/`, a
