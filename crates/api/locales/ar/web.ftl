@@ -10,6 +10,7 @@ agent-area = فضاء الموظفين
 required = إلزامي
 choose = — اختر —
 errors-title = يرجى تصحيح ما يلي
+title-refused = خطأ:
 summary-item = { $label }: { $message }
 sending = جارٍ الإرسال…
 

@@ -10,6 +10,7 @@ agent-area = Espace agents
 required = obligatoire
 choose = — Choisir —
 errors-title = Veuillez corriger les points suivants
+title-refused = Erreur :
 summary-item = { $label } : { $message }
 sending = Envoi en cours…
 

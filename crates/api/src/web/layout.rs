@@ -46,13 +46,18 @@ pub(crate) fn page(ctx: &Ctx, title: &str, switch: Switch<'_>, body: Markup) -> 
     let lang = ctx.lang;
     let other = ctx.other_lang();
     let agent_area = ctx.path.split('/').nth(2) == Some("agent");
+    // A refused form says so in the title too, which is read first when the page loads.
+    let refused = body.0.contains("id=\"error-summary\"");
     html! {
         (DOCTYPE)
         html lang=(lang.code()) dir=(dir(lang)) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (t(lang, "site-name")) }
+                title {
+                    @if refused { (t(lang, "title-refused")) " " }
+                    (title) " · " (t(lang, "site-name"))
+                }
                 link rel="stylesheet" href="/assets/app.css";
                 script src="/assets/app.js" defer {}
             }
