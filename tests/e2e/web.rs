@@ -300,6 +300,10 @@ pub async fn a_refused_step_keeps_everything_and_a_double_confirm_files_one_clai
         refused.html.contains("id=\"subject-error\""),
         "error beside the subject"
     );
+    ensure!(
+        refused.html.contains("<title>خطأ: "),
+        "the title says the step was refused"
+    );
     ensure!(refused.html.contains("aria-invalid=\"true\""));
     ensure!(
         refused.html.contains("تأخر تسليم الشهادة السلبية"),
