@@ -70,6 +70,7 @@ fn all() -> Vec<(&'static str, TestFn)> {
         web::a_file_over_the_limit_keeps_the_typed_message,
         web::an_action_on_a_claim_changed_meanwhile_keeps_the_text,
         web::an_agent_transfers_a_claim_from_its_page,
+        web::a_long_queue_comes_in_pages,
     ]
 }
 

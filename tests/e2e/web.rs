@@ -723,3 +723,59 @@ pub async fn an_agent_transfers_a_claim_from_its_page(app: TestApp) -> Result<()
     ensure!(after["entity"] == other);
     Ok(())
 }
+
+pub async fn a_long_queue_comes_in_pages(app: TestApp) -> Result<()> {
+    let mut numbers = Vec::new();
+    for i in 0..53 {
+        app.clock.advance(chrono::Duration::minutes(1));
+        numbers.push(
+            app.file_ok(crate::support::filing(&format!("q{i}@example.com")))
+                .await?,
+        );
+    }
+    app.add_user("admin.queue", "admin", None).await?;
+    let mut admin = Visitor::new(&app)?;
+    let token = admin
+        .get("/ar/agent/login")
+        .await?
+        .input("csrf")
+        .context("no token")?;
+    let signed = admin
+        .post_fields(
+            "/ar/agent/login",
+            &[
+                ("csrf", &token),
+                ("login", "admin.queue"),
+                ("password", crate::support::PASSWORD),
+            ],
+        )
+        .await?;
+    ensure!(signed.status == StatusCode::SEE_OTHER, "{}", signed.status);
+
+    // An administrator chooses the entity; an unknown one shows no queue.
+    let picker = admin.get("/ar/agent?entity=nowhere").await?;
+    ensure!(picker.status == StatusCode::OK);
+    ensure!(!picker.html.contains("id=\"queue\""));
+
+    let links = |html: &str| html.matches("class=\"claim-link\"").count();
+    let first = admin.get("/ar/agent?entity=trade_names").await?;
+    ensure!(links(&first.html) == 50, "{} on page 1", links(&first.html));
+    ensure!(first
+        .html
+        .contains("href=\"/ar/agent?entity=trade_names&amp;page=2\""));
+    // Longest waiting first: the first claim filed leads.
+    ensure!(first.html.contains(&numbers[0]));
+    let second = admin.get("/ar/agent?entity=trade_names&page=2").await?;
+    ensure!(
+        links(&second.html) == 3,
+        "{} on page 2",
+        links(&second.html)
+    );
+    ensure!(second.html.contains(&numbers[52]));
+    let beyond = admin.get("/ar/agent?entity=trade_names&page=9").await?;
+    ensure!(
+        links(&beyond.html) == 3,
+        "a page past the end shows the last one"
+    );
+    Ok(())
+}

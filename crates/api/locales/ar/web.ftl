@@ -153,3 +153,7 @@ transfer-title = إحالة على جهة أخرى
 field-transfer-reason = سبب الإحالة
 transfer-send = إحالة
 done-transferred = أُحيلت الشكاية على الجهة الأخرى.
+pages-label = صفحات القائمة
+page-previous = → الصفحة السابقة
+page-next = الصفحة التالية ←
+page-of = الصفحة { $n } من { $total }

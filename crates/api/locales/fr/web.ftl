@@ -153,3 +153,7 @@ transfer-title = Transférer à une autre entité
 field-transfer-reason = Motif du transfert
 transfer-send = Transférer
 done-transferred = La réclamation est transférée à l’autre entité.
+pages-label = Pages de la file
+page-previous = ← Page précédente
+page-next = Page suivante →
+page-of = Page { $n } sur { $total }

@@ -141,7 +141,12 @@ fn logout_form(ctx: &Ctx, staff: &Staff) -> maud::Markup {
 pub(super) struct QueueQuery {
     entity: Option<String>,
     done: Option<String>,
+    /// The page of the queue, from 1.
+    page: Option<usize>,
 }
+
+/// Claims shown on one page of the queue.
+const QUEUE_PAGE: usize = 50;
 
 /// Waiting time for people: days and hours, or hours and minutes.
 fn waited(lang: crate::i18n::Lang, seconds: i64) -> String {
@@ -174,7 +179,7 @@ pub(super) async fn queue(
     };
     let lang = ctx.lang;
     let is_admin = staff.role == Role::Admin;
-    let entity = query.entity.filter(|e| !e.is_empty());
+    let entity = query.entity.filter(|e| Routing::load().entity(e).is_some());
     let view = match (is_admin, &entity) {
         (true, None) => None,
         _ => Some(
@@ -183,10 +188,21 @@ pub(super) async fn queue(
                 .map_err(in_page(lang))?,
         ),
     };
-    let claims = view
+    let all = view
         .as_ref()
         .and_then(|v| v["claims"].as_array().cloned())
         .unwrap_or_default();
+    let pages = all.len().div_ceil(QUEUE_PAGE).max(1);
+    let current = query.page.unwrap_or(1).clamp(1, pages);
+    let claims: Vec<_> = all
+        .iter()
+        .skip((current - 1) * QUEUE_PAGE)
+        .take(QUEUE_PAGE)
+        .collect();
+    let page_link = |n: usize| match &entity {
+        Some(entity) => ctx.link(&format!("agent?entity={entity}&page={n}")),
+        None => ctx.link(&format!("agent?page={n}")),
+    };
     let body = html! {
         (logout_form(&ctx, &staff))
         @if query.done.as_deref() == Some("transferred") {
@@ -212,7 +228,7 @@ pub(super) async fn queue(
             p.queue-entity {
                 (t(lang, "queue-of")) " "
                 strong { (view["entity_label"].as_str().unwrap_or_default()) }
-                " · " (ta(lang, "queue-count", &[("n", claims.len().into())]))
+                " · " (ta(lang, "queue-count", &[("n", all.len().into())]))
             }
             @if claims.is_empty() {
                 p #queue-empty { (t(lang, "queue-empty")) }
@@ -230,7 +246,7 @@ pub(super) async fn queue(
                         }
                     }
                     tbody {
-                        @for item in &claims {
+                        @for item in claims.iter().copied() {
                             @let number = item["number"].as_str().unwrap_or_default();
                             @let reason = item["reason"].as_str().unwrap_or("new");
                             @let text = |key: &str| item[key].as_str().unwrap_or_default();
@@ -250,6 +266,21 @@ pub(super) async fn queue(
                         }
                     }
                 } }
+                @if pages > 1 {
+                    nav.pager aria-label=(t(lang, "pages-label")) {
+                        @if current > 1 {
+                            a rel="prev" href=(page_link(current - 1)) {
+                                (t(lang, "page-previous"))
+                            }
+                        }
+                        span aria-current="page" {
+                            (ta(lang, "page-of", &[("n", current.into()), ("total", pages.into())]))
+                        }
+                        @if current < pages {
+                            a rel="next" href=(page_link(current + 1)) { (t(lang, "page-next")) }
+                        }
+                    }
+                }
             }
         }
     };
