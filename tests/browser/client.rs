@@ -247,3 +247,45 @@ pub async fn enter_in_a_field_goes_to_the_next_step(app: TestApp) -> Result<()> 
     }
     Ok(())
 }
+
+/// Back and Forward between the wizard's steps show the steps again, with what was typed,
+/// without the browser asking to send the form again; after "confirm", Back then "confirm"
+/// again leads to the claim already filed, not to a second one.
+pub async fn back_and_forward_keep_the_wizard_and_file_once(app: TestApp) -> Result<()> {
+    let p = &FRENCH;
+    let browser = Browser::start(p.lang).await?;
+    browser.open(&page(&app, p, "claims/new")).await?;
+    fill_claim(&browser, p, p.subject, &[]).await?;
+    wizard_action(&browser, "next").await?;
+    expect_step(&browser, "2").await?;
+    fill_contact(&browser, p).await?;
+    wizard_action(&browser, "next").await?;
+    expect_step(&browser, "3").await?;
+
+    browser.back().await?;
+    expect_step(&browser, "2").await?;
+    ensure!(
+        browser.value("form#wizard [name=email]").await? == p.email,
+        "Back lost the email: {}",
+        browser.context().await
+    );
+    browser.forward().await?;
+    expect_step(&browser, "3").await?;
+
+    browser.submit("button#confirm").await?;
+    let number = filed_number(&browser.path().await?, p)?;
+    browser.back().await?;
+    expect_step(&browser, "3").await?;
+    browser.submit("button#confirm").await?;
+    ensure!(
+        browser.path().await? == format!("/{}/claims/{number}/filed", p.lang),
+        "a second confirm went elsewhere: {}",
+        browser.context().await
+    );
+    ensure!(
+        browser.has("#notice").await?,
+        "no word that it was filed already"
+    );
+    ensure!(claims_filed(&app).await? == 1, "a second claim was filed");
+    browser.close().await
+}

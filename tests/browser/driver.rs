@@ -450,6 +450,20 @@ impl Browser {
         self.wait_for_page(Some(old)).await
     }
 
+    /// The browser's Back button; waits for the page it shows.
+    pub async fn back(&self) -> Result<()> {
+        let old = self.root().await?;
+        self.client.back().await.context("back")?;
+        self.wait_for_page(Some(old)).await
+    }
+
+    /// The browser's Forward button; waits for the page it shows.
+    pub async fn forward(&self) -> Result<()> {
+        let old = self.root().await?;
+        self.client.forward().await.context("forward")?;
+        self.wait_for_page(Some(old)).await
+    }
+
     /// Presses Enter in the field `css` and waits for the new page the form leads to.
     pub async fn press_enter(&self, css: &str) -> Result<()> {
         let element = self.find(css).await?;

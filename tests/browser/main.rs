@@ -49,6 +49,7 @@ fn on_sqlite() -> Vec<(&'static str, TestFn)> {
         client::a_wrong_pair_is_refused_on_the_tracking_page,
         client::a_form_without_its_csrf_token_is_refused,
         client::enter_in_a_field_goes_to_the_next_step,
+        client::back_and_forward_keep_the_wizard_and_file_once,
         accessibility::every_page_passes_the_wcag_rules,
     ]
 }

@@ -71,6 +71,7 @@ fn all() -> Vec<(&'static str, TestFn)> {
         web::an_action_on_a_claim_changed_meanwhile_keeps_the_text,
         web::an_agent_transfers_a_claim_from_its_page,
         web::a_long_queue_comes_in_pages,
+        web::a_refused_message_keeps_its_files,
     ]
 }
 

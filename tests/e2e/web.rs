@@ -394,6 +394,13 @@ pub async fn a_refused_step_keeps_everything_and_a_double_confirm_files_one_clai
         .count();
     ensure!(filed == 1, "{filed} claims filed by a double confirmation");
 
+    // The recap sent again later (Back, then reload) leads to the claim it filed.
+    let replay = visitor
+        .post("/ar/claims/new", form_of(&all, &step2))
+        .await?;
+    ensure!(replay.status == StatusCode::SEE_OTHER, "{}", replay.status);
+    ensure!(replay.location()? == format!("{location}?again=1"));
+
     // The confirmation page opens with the cookie just set, and shows the number.
     let confirmation = visitor.get(&location).await?;
     ensure!(confirmation.status == StatusCode::OK);
@@ -777,5 +784,75 @@ pub async fn a_long_queue_comes_in_pages(app: TestApp) -> Result<()> {
         links(&beyond.html) == 3,
         "a page past the end shows the last one"
     );
+    Ok(())
+}
+
+pub async fn a_refused_message_keeps_its_files(app: TestApp) -> Result<()> {
+    let number = app
+        .file_ok(crate::support::filing("files@example.com"))
+        .await?;
+    let mut visitor = Visitor::new(&app)?;
+    let token = visitor
+        .get("/fr/track")
+        .await?
+        .input("csrf")
+        .context("no token")?;
+    visitor
+        .post_fields(
+            "/fr/track",
+            &[
+                ("csrf", &token),
+                ("number", &number),
+                ("email", "files@example.com"),
+            ],
+        )
+        .await?;
+    let pdf = Part::bytes(crate::support::sample_pdf())
+        .file_name("justificatif.pdf")
+        .mime_str("application/pdf")?;
+    let path = format!("/fr/claims/{number}/messages");
+    let refused = visitor
+        .post(
+            &path,
+            fields(&[("csrf", &token), ("body", "  ")]).part("files", pdf),
+        )
+        .await?;
+    ensure!(
+        refused.status == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.status
+    );
+    ensure!(
+        refused.html.contains("justificatif.pdf"),
+        "the file is still attached"
+    );
+    let upload = refused.input("upload").context("no kept upload")?;
+
+    let sent = visitor
+        .post(
+            &path,
+            fields(&[
+                ("csrf", &token),
+                ("body", "Voici le justificatif"),
+                ("upload", &upload),
+            ]),
+        )
+        .await?;
+    ensure!(sent.status == StatusCode::SEE_OTHER, "{}", sent.status);
+    let events = app
+        .store()
+        .await?
+        .read_stream(&format!("claim-{number}"))
+        .await?;
+    let posted = events
+        .iter()
+        .find(|e| e.event_type == "MessagePosted")
+        .context("no message")?;
+    let files = posted.data["attachments"]
+        .as_array()
+        .or_else(|| posted.data["data"]["attachments"].as_array())
+        .context("no attachments in the event")?;
+    ensure!(files.len() == 1, "{} files", files.len());
+    ensure!(files[0]["filename"] == "justificatif.pdf");
     Ok(())
 }

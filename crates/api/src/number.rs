@@ -60,7 +60,8 @@ pub fn parse(input: &str) -> Result<String, NumberError> {
     }
     let mut compact = Vec::with_capacity(MAX_INPUT);
     for c in input.chars() {
-        if c.is_whitespace() || is_dash(c) {
+        // Direction marks and isolates come along when a number is copied from Arabic text.
+        if c.is_whitespace() || is_dash(c) || claimdesk_domain::is_invisible(c) {
             continue;
         }
         if !c.is_ascii() {
@@ -190,7 +191,9 @@ mod tests {
         let bare = canonical.replace('-', "");
         let unprefixed = canonical.trim_start_matches("RC-").to_owned();
         let padded = format!("  {canonical}\u{00A0}\n");
-        for typed in [lower, spaced, bare, unprefixed, padded] {
+        // As copied from an Arabic email: isolated, with direction marks.
+        let isolated = format!("\u{2068}{canonical}\u{2069}\u{200F}");
+        for typed in [lower, spaced, bare, unprefixed, padded, isolated] {
             assert_eq!(parse(&typed), Ok(canonical.clone()), "{typed:?}");
         }
 

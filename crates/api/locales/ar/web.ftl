@@ -48,6 +48,7 @@ captcha-other = عرض صورة أخرى
 captcha-solved = تم التحقق من الرمز.
 captcha-expired = انتهت صلاحية التحقق: انسخوا الرمز الجديد.
 attachments-legend = المرفقات
+already-attached = ملفات مرفقة من قبل:
 files-label = إضافة ملفات
 files-hint = ملفات PDF أو صور، 20 ميغابايت على الأكثر لكل ملف، و10 ملفات على الأكثر؛ ويمكن إرسال عدة ملفات في ملف ZIP.
 file-too-large = يتجاوز هذا الملف 20 ميغابايت.
@@ -76,6 +77,7 @@ filed-title = تم تسجيل الشكاية
 filed-number-intro = سُجّلت شكايتكم تحت الرقم:
 filed-keep = احتفظوا بهذا الرقم: يمكّنكم، مع بريدكم الإلكتروني، من تتبع شكايتكم.
 filed-email-sent = أُرسل بريد إلكتروني للتأكيد يحمل هذا الرقم إلى
+filed-already = سبق إرسال هذه الشكاية: لم تُودع مرة ثانية.
 filed-open = الاطلاع على شكايتي
 
 track-title = تتبع شكاية
@@ -84,7 +86,12 @@ field-claim-number = رقم الشكاية
 field-claim-number-hint = مثلاً RC-2026-AB12-CD34-EF56، كما ورد في بريد التأكيد.
 track-submit = فتح الشكاية
 track-not-found = لا توجد شكاية بهذا الرقم وهذا البريد الإلكتروني. تحققوا منهما معاً.
-track-too-many = محاولات فاشلة كثيرة. أعيدوا المحاولة بعد { $n } دقيقة.
+track-too-many = محاولات فاشلة كثيرة. أعيدوا المحاولة بعد { $n ->
+        [one] دقيقة واحدة
+        [two] دقيقتين
+        [few] { $n } دقائق
+       *[other] { $n } دقيقة
+    }.
 
 claim-title = الشكاية { $number }
 claim-number = الرقم
@@ -131,7 +138,13 @@ signed-in-as = متصل:
 logout = الخروج
 queue-title = قائمة الشكايات
 queue-of = قائمة
-queue-count = { $n } شكاية في الانتظار
+queue-count = { $n ->
+        [zero] لا شكاية في الانتظار
+        [one] شكاية واحدة في الانتظار
+        [two] شكايتان في الانتظار
+        [few] { $n } شكايات في الانتظار
+       *[other] { $n } شكاية في الانتظار
+    }
 queue-empty = لا توجد شكاية تنتظر جهتكم.
 queue-why = السبب
 queue-waiting = مدة الانتظار
@@ -139,8 +152,31 @@ reason-new = جديدة
 reason-reopened = أُعيد فتحها
 reason-message = رسالة من المشتكي
 reason-transferred = محالة
-waited-days = { $d } يوم { $h } ساعة
-waited-hours = { $h } ساعة { $m } دقيقة
+waited-days = { $d ->
+        [one] يوم واحد
+        [two] يومان
+        [few] { $d } أيام
+       *[other] { $d } يوماً
+    } و{ $h ->
+        [zero] 0 ساعة
+        [one] ساعة واحدة
+        [two] ساعتان
+        [few] { $h } ساعات
+       *[other] { $h } ساعة
+    }
+waited-hours = { $h ->
+        [zero] 0 ساعة
+        [one] ساعة واحدة
+        [two] ساعتان
+        [few] { $h } ساعات
+       *[other] { $h } ساعة
+    } و{ $m ->
+        [zero] 0 دقيقة
+        [one] دقيقة واحدة
+        [two] دقيقتان
+        [few] { $m } دقائق
+       *[other] { $m } دقيقة
+    }
 field-entity = الجهة
 show-queue = عرض
 back-to-queue = → العودة إلى القائمة

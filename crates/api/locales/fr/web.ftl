@@ -48,6 +48,7 @@ captcha-other = Afficher une autre image
 captcha-solved = Code vérifié.
 captcha-expired = La vérification a expiré : recopiez le nouveau code.
 attachments-legend = Pièces jointes
+already-attached = Fichiers déjà joints :
 files-label = Ajouter des fichiers
 files-hint = PDF ou images, 20 Mo au plus chacun, 10 fichiers au plus ; plusieurs fichiers peuvent être envoyés dans un ZIP.
 file-too-large = Ce fichier dépasse 20 Mo.
@@ -76,6 +77,7 @@ filed-title = Réclamation enregistrée
 filed-number-intro = Votre réclamation est enregistrée sous le numéro :
 filed-keep = Conservez ce numéro : avec votre adresse e-mail, il vous permet de suivre votre réclamation.
 filed-email-sent = Un e-mail de confirmation portant ce numéro est envoyé à
+filed-already = Cette réclamation était déjà envoyée : elle n’a pas été déposée une seconde fois.
 filed-open = Voir ma réclamation
 
 track-title = Suivre une réclamation
@@ -84,7 +86,10 @@ field-claim-number = Numéro de réclamation
 field-claim-number-hint = Par exemple RC-2026-AB12-CD34-EF56, tel qu’il figure dans l’e-mail de confirmation.
 track-submit = Ouvrir la réclamation
 track-not-found = Aucune réclamation ne correspond à ce numéro et à cette adresse e-mail. Vérifiez les deux.
-track-too-many = Trop d’essais infructueux. Réessayez dans { $n } minute(s).
+track-too-many = Trop d’essais infructueux. Réessayez dans { $n ->
+        [one] { $n } minute
+       *[other] { $n } minutes
+    }.
 
 claim-title = Réclamation { $number }
 claim-number = Numéro
@@ -131,7 +136,11 @@ signed-in-as = Connecté :
 logout = Se déconnecter
 queue-title = File des réclamations
 queue-of = File de
-queue-count = { $n } réclamation(s) en attente
+queue-count = { $n ->
+        [0] aucune réclamation en attente
+        [one] { $n } réclamation en attente
+       *[other] { $n } réclamations en attente
+    }
 queue-empty = Aucune réclamation n’attend votre entité.
 queue-why = Motif
 queue-waiting = Attente

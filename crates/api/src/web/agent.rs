@@ -19,8 +19,9 @@ use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, trans
 use crate::routes::claims::{history_document, render_detail, render_history, serve_attachment};
 use crate::routes::sessions::open_session;
 use crate::routing::Routing;
+use claimdesk_store::services::Upload;
 
-use super::client::{details, history_list, summary, upload_all};
+use super::client::{details, history_list, kept_uploads, summary, upload_all};
 use super::form::Form;
 use super::layout::{self, Errors, Field, InputExtra, Switch};
 use super::text::ta;
@@ -312,6 +313,8 @@ struct Typed {
     form: &'static str,
     body: String,
     close: bool,
+    /// Files already sent with a refused answer or message: they stay attached.
+    uploads: Vec<Upload>,
     /// The transfer form's entity.
     entity: String,
 }
@@ -442,6 +445,7 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
                         (typed.body)
                     }
                 }
+                (layout::attached(lang, &typed.uploads))
                 (layout::file_input(lang, &files_id, "files", &typed.errors))
                 @if answer {
                     div.field.checkbox {
@@ -568,7 +572,11 @@ async fn reply(
         ..Typed::default()
     };
     let key = format!("{kind}-files");
-    let uploads = upload_all(&state, lang, &form, &mut typed.errors, &key).await?;
+    typed.uploads = kept_uploads(&state, &form, None)
+        .await
+        .map_err(in_page(lang))?;
+    let stored = upload_all(&state, lang, &form, &mut typed.errors, &key).await?;
+    typed.uploads.extend(stored);
     let status = StatusCode::UNPROCESSABLE_ENTITY;
     if !typed.errors.is_empty() {
         return claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await;
@@ -577,7 +585,7 @@ async fn reply(
         "answer" => Reply::Answer { close: typed.close },
         _ => Reply::Message,
     };
-    let tokens: Vec<String> = uploads.into_iter().map(|u| u.token).collect();
+    let tokens: Vec<String> = typed.uploads.iter().map(|u| u.token.clone()).collect();
     let result = reply_to(
         &state,
         &staff,

@@ -70,11 +70,25 @@ pub(super) async fn home(ctx: Ctx) -> Response {
     ))
 }
 
-/// `GET /claims/{number}`: the link of the emails, to the claim in the reader's language.
-pub(super) async fn from_email(headers: HeaderMap, Path(number): Path<String>) -> Redirect {
-    let lang = super::negotiated(&headers);
-    let number = number::normalize(&number).unwrap_or_default();
-    Redirect::to(&format!("/{}/claims/{number}", lang.code()))
+/// `GET /claims/{number}`: the older links of the emails, to the claim in the reader's
+/// language (`?lang=`, else the browser's); a number that does not read leads to the
+/// number and email form.
+pub(super) async fn from_email(headers: HeaderMap, uri: axum::http::Uri) -> Redirect {
+    let query_lang = uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("lang="))
+            .map(str::to_owned)
+    });
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let lang = crate::i18n::negotiate(query_lang.as_deref(), accept);
+    let raw = uri.path().trim_start_matches("/claims/");
+    let decoded = super::form::percent_decode(raw.as_bytes());
+    match number::normalize(&decoded) {
+        Some(number) => Redirect::to(&format!("/{}/claims/{number}", lang.code())),
+        None => Redirect::to(&format!("/{}/track", lang.code())),
+    }
 }
 
 #[derive(Deserialize)]
@@ -183,6 +197,7 @@ pub(super) async fn filed(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((_, raw)): Path<(String, String)>,
+    Query(query): Query<AgainQuery>,
 ) -> Result<Response, PageError> {
     let number = match opened(&state, &ctx, &raw).await {
         Ok(number) => number,
@@ -195,6 +210,9 @@ pub(super) async fn filed(
         .ok_or_else(|| PageError::new(lang, ApiError::NotFound))?;
     let email = doc["contact"]["email"].as_str().unwrap_or_default();
     let body = html! {
+        @if query.again.is_some() {
+            (layout::notice(&t(lang, "filed-already")))
+        }
         div.confirmation role="status" {
             p { (t(lang, "filed-number-intro")) }
             p #claim-number .claim-number { (layout::ltr(&number)) }
@@ -214,6 +232,11 @@ pub(super) async fn filed(
 }
 
 #[derive(Deserialize)]
+pub(super) struct AgainQuery {
+    again: Option<String>,
+}
+
+#[derive(Deserialize)]
 pub(super) struct DoneQuery {
     done: Option<String>,
 }
@@ -225,6 +248,8 @@ struct Typed {
     /// The claim changed meanwhile and the action was not done: show what was typed.
     unsent: bool,
     body: String,
+    /// Files already sent with a refused message: they stay attached.
+    uploads: Vec<Upload>,
     comment: String,
     satisfaction: String,
     reason: String,
@@ -476,6 +501,7 @@ fn message_form(ctx: &Ctx, number: &str, typed: &Typed) -> Markup {
                 (layout::textarea(lang,
                     Field::new("body", &t(lang, "field-your-message")).required(),
                     &typed.body, &typed.errors, 10_000))
+                (layout::attached(lang, &typed.uploads))
                 (layout::file_input(lang, "files", "files", &typed.errors))
                 div.actions {
                     button.primary type="submit" data-once=(t(lang, "sending")) {
@@ -594,6 +620,24 @@ fn required_when_empty(
         .collect()
 }
 
+/// The files a refused form already sent (its `upload` fields), still known, but `removed`.
+pub(super) async fn kept_uploads(
+    state: &AppState,
+    form: &Form,
+    removed: Option<&str>,
+) -> Result<Vec<Upload>, ApiError> {
+    let mut kept: Vec<Upload> = Vec::new();
+    for token in form.all("upload") {
+        if Some(token.as_str()) == removed || kept.iter().any(|u| u.token == token) {
+            continue;
+        }
+        if let Some(upload) = state.store.upload_get(&token).await? {
+            kept.push(upload);
+        }
+    }
+    Ok(kept)
+}
+
 /// Stores a form's files; each refused file is an error on the file input `key`.
 pub(super) async fn upload_all(
     state: &AppState,
@@ -654,10 +698,14 @@ pub(super) async fn message(
     };
     let mut typed = Typed {
         body: form.text("body"),
+        uploads: kept_uploads(&state, &form, None)
+            .await
+            .map_err(in_page(ctx.lang))?,
         ..Typed::default()
     };
-    let uploads = upload_all(&state, ctx.lang, &form, &mut typed.errors, "files").await?;
-    let tokens: Vec<String> = uploads.into_iter().map(|u| u.token).collect();
+    let stored = upload_all(&state, ctx.lang, &form, &mut typed.errors, "files").await?;
+    typed.uploads.extend(stored);
+    let tokens: Vec<String> = typed.uploads.iter().map(|u| u.token.clone()).collect();
     if !typed.errors.is_empty() {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return claim_page(&state, &ctx, &number, None, &typed, status).await;

@@ -144,6 +144,11 @@ fn url_pairs(bytes: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Decodes `%XX` escapes (and `+` as a space); bytes that are not UTF-8 are replaced.
+pub(crate) fn percent_decode(raw: &[u8]) -> String {
+    decode(raw)
+}
+
 fn decode(raw: &[u8]) -> String {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;

@@ -45,7 +45,8 @@ fn language_name(lang: Lang) -> &'static str {
 pub(crate) fn page(ctx: &Ctx, title: &str, switch: Switch<'_>, body: Markup) -> Markup {
     let lang = ctx.lang;
     let other = ctx.other_lang();
-    let agent_area = ctx.path.split('/').nth(2) == Some("agent");
+    let path = ctx.path.split('?').next().unwrap_or_default();
+    let agent_area = path.split('/').nth(2) == Some("agent");
     // A refused form says so in the title too, which is read first when the page loads.
     let refused = body.0.contains("id=\"error-summary\"");
     html! {
@@ -457,6 +458,26 @@ pub(crate) fn file_input(lang: Lang, id: &str, name: &str, errors: &Errors) -> M
                 data-too-large=(t(lang, "file-too-large"))
                 aria-invalid=[error.is_some().then_some("true")]
                 aria-describedby=[described_by(&field, error.is_some())];
+        }
+    }
+}
+
+/// Files already sent with a form that was refused: listed, and sent again with it.
+pub(crate) fn attached(lang: Lang, uploads: &[claimdesk_store::services::Upload]) -> Markup {
+    html! {
+        @if !uploads.is_empty() {
+            div.field {
+                p.label { (t(lang, "already-attached")) }
+                ul.attached {
+                    @for upload in uploads {
+                        li {
+                            input type="hidden" name="upload" value=(upload.token);
+                            span dir="auto" { (upload.filename) }
+                            " (" (crate::i18n::format_size(lang, upload.size)) ")"
+                        }
+                    }
+                }
+            }
         }
     }
 }

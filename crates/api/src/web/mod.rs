@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(root))
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/app.js", get(script))
-        .route("/claims/{number}", get(client::from_email))
+        .route("/claims/{*number}", get(client::from_email))
         .route("/{lang}", get(language_root))
         .route("/{lang}/", get(client::home))
         .route("/{lang}/claims/new", get(wizard::start).post(wizard::step))
@@ -244,6 +244,18 @@ impl Ctx {
                 headers.append(header::SET_COOKIE, value);
             }
         }
+        response
+    }
+
+    /// A page that the browser's Back and Forward may show again from its cache without
+    /// sending the form again (the wizard's steps, which are answers to `POST`s): `private,
+    /// no-cache` instead of `no-store`.
+    pub fn page_in_history(&self, status: StatusCode, markup: Markup) -> Response {
+        let mut response = self.page_with(status, markup, &[]);
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
         response
     }
 

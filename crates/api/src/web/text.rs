@@ -147,6 +147,28 @@ mod tests {
     }
 
     #[test]
+    fn counts_take_the_plural_forms_of_each_language() {
+        let plain = |text: String| text.replace(['\u{2068}', '\u{2069}'], "");
+        let hours = |h: i64, m: i64| {
+            plain(ta(
+                Lang::Ar,
+                "waited-hours",
+                &[("h", h.into()), ("m", m.into())],
+            ))
+        };
+        assert_eq!(hours(2, 3), "ساعتان و3 دقائق");
+        assert_eq!(hours(1, 11), "ساعة واحدة و11 دقيقة");
+        assert_eq!(hours(0, 2), "0 ساعة ودقيقتان");
+        let minutes = |n: u64| plain(ta(Lang::Fr, "track-too-many", &[("n", n.into())]));
+        assert!(minutes(1).ends_with("dans 1 minute."), "{}", minutes(1));
+        assert!(minutes(15).ends_with("dans 15 minutes."), "{}", minutes(15));
+        let count = |lang, n: usize| plain(ta(lang, "queue-count", &[("n", n.into())]));
+        assert_eq!(count(Lang::Fr, 0), "aucune réclamation en attente");
+        assert_eq!(count(Lang::Fr, 2), "2 réclamations en attente");
+        assert_eq!(count(Lang::Ar, 5), "5 شكايات في الانتظار");
+    }
+
+    #[test]
     fn every_text_has_content_in_both_languages() {
         for lang in Lang::ALL {
             let source = match lang {

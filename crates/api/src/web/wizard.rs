@@ -28,7 +28,7 @@ use crate::validate::{
     CITY_MAX, COMPANY_NAME_MAX, EMAIL_MAX, NAME_MAX, PHONE_MAX,
 };
 
-use super::client::upload_all;
+use super::client::{kept_uploads, upload_all};
 use super::form::Form;
 use super::layout::{self, Errors, Field, InputExtra, Switch};
 use super::{in_page, t, Ctx, PageError, CLAIM_COOKIE};
@@ -83,6 +83,9 @@ struct Draft {
     uploads: Vec<Upload>,
     /// The pass of a solved captcha, if still good.
     pass: Option<String>,
+    /// The claim this form's pass already filed (the form came back through the browser's
+    /// history after "confirm").
+    filed: Option<String>,
 }
 
 impl Draft {
@@ -91,21 +94,13 @@ impl Draft {
         for name in CLAIM_FIELDS.iter().chain(CONTACT_FIELDS.iter()) {
             draft.values.push((name, form.text(name)));
         }
-        let removed = form
-            .get("action")
-            .and_then(|a| a.strip_prefix("remove:"))
-            .map(str::to_owned);
-        for token in form.all("upload") {
-            if Some(&token) == removed.as_ref() || draft.uploads.iter().any(|u| u.token == token) {
-                continue;
-            }
-            if let Some(upload) = state.store.upload_get(&token).await? {
-                draft.uploads.push(upload);
-            }
-        }
+        let removed = form.get("action").and_then(|a| a.strip_prefix("remove:"));
+        draft.uploads = kept_uploads(state, form, removed).await?;
         if let Some(pass) = form.get("pass").filter(|p| !p.is_empty()) {
             if pass_is_good(state, pass).await? {
                 draft.pass = Some(pass.to_owned());
+            } else if let Some(number) = filed_with(state, pass).await? {
+                draft.filed = Some(number);
             }
         }
         Ok(draft)
@@ -209,6 +204,15 @@ fn filed_marker(pass: &str) -> String {
     secret_hash(&format!("filed:{pass}"))
 }
 
+/// The claim that `pass` filed, if it did.
+async fn filed_with(state: &AppState, pass: &str) -> Result<Option<String>, ApiError> {
+    let token = state
+        .store
+        .token_get(&filed_marker(pass), state.clock.now())
+        .await?;
+    Ok(token.filter(|t| t.kind == FILED).map(|t| t.subject))
+}
+
 /// `GET /{lang}/claims/new`: an empty first step.
 pub(super) async fn start(State(state): State<AppState>, ctx: Ctx) -> Result<Response, PageError> {
     step_one(
@@ -229,6 +233,10 @@ pub(super) async fn step(
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
     let mut draft = Draft::read(&state, &form).await.map_err(in_page(lang))?;
+    if let Some(number) = draft.filed.take() {
+        // This form has filed its claim already: its confirmation, not a second claim.
+        return filed(&state, &ctx, &number, true).await;
+    }
     let mut errors = Errors::none();
     let from = form.get("step").unwrap_or("1");
     let action = form.text("action");
@@ -345,7 +353,7 @@ async fn confirm(
         // A second click: the first one is filing, or has filed, with this pass.
         if !sent_pass.is_empty() {
             if let Some(number) = filed_by(state, &sent_pass).await.map_err(in_page(lang))? {
-                return filed(state, ctx, &number).await;
+                return filed(state, ctx, &number, false).await;
             }
         }
         let mut errors = Errors::none();
@@ -401,13 +409,10 @@ async fn confirm(
 
 /// The claim a pass filed, waiting a while for a first click still at work.
 async fn filed_by(state: &AppState, pass: &str) -> Result<Option<String>, ApiError> {
-    let marker = filed_marker(pass);
     let deadline = tokio::time::Instant::now() + SECOND_CLICK_WAIT;
     loop {
-        if let Some(token) = state.store.token_get(&marker, state.clock.now()).await? {
-            if token.kind == FILED {
-                return Ok(Some(token.subject));
-            }
+        if let Some(number) = filed_with(state, pass).await? {
+            return Ok(Some(number));
         }
         if tokio::time::Instant::now() >= deadline {
             return Ok(None);
@@ -416,14 +421,21 @@ async fn filed_by(state: &AppState, pass: &str) -> Result<Option<String>, ApiErr
     }
 }
 
-/// The confirmation of a claim filed by an earlier click: a new claim token for this one.
-async fn filed(state: &AppState, ctx: &Ctx, number: &str) -> Result<Response, PageError> {
+/// The confirmation of a claim filed by an earlier click: a new claim token for this one;
+/// `again` says so on the page (the form came back through the browser's history).
+async fn filed(
+    state: &AppState,
+    ctx: &Ctx,
+    number: &str,
+    again: bool,
+) -> Result<Response, PageError> {
     let (token, expires_at) = issue_claim_token(state, number)
         .await
         .map_err(in_page(ctx.lang))?;
     let seconds = (expires_at - state.clock.now()).num_seconds();
     let cookie = ctx.cookie(CLAIM_COOKIE, &token, Some(seconds));
-    let location = ctx.link(&format!("claims/{number}/filed"));
+    let again = if again { "?again=1" } else { "" };
+    let location = ctx.link(&format!("claims/{number}/filed{again}"));
     Ok(ctx.redirect(&location, &[cookie]))
 }
 
@@ -594,7 +606,7 @@ async fn step_one(
         }))
     };
     let markup = layout::page(ctx, &t(lang, "wizard-title"), switch_for(ctx), body);
-    Ok(ctx.page_with(status, markup, &[]))
+    Ok(ctx.page_in_history(status, markup))
 }
 
 fn step_two(ctx: &Ctx, draft: &Draft, errors: &Errors, status: StatusCode) -> Response {
@@ -650,7 +662,7 @@ fn step_two(ctx: &Ctx, draft: &Draft, errors: &Errors, status: StatusCode) -> Re
         }))
     };
     let markup = layout::page(ctx, &t(lang, "wizard-title"), switch_for(ctx), body);
-    ctx.page_with(status, markup, &[])
+    ctx.page_in_history(status, markup)
 }
 
 fn step_three(ctx: &Ctx, draft: &Draft, errors: &Errors, status: StatusCode) -> Response {
@@ -729,7 +741,7 @@ fn step_three(ctx: &Ctx, draft: &Draft, errors: &Errors, status: StatusCode) -> 
         }))
     };
     let markup = layout::page(ctx, &t(lang, "wizard-title"), switch_for(ctx), body);
-    ctx.page_with(status, markup, &[])
+    ctx.page_in_history(status, markup)
 }
 
 #[cfg(test)]
