@@ -214,6 +214,7 @@ pub(super) async fn queue(
                 label for="entity" { (t(lang, "field-entity")) }
                 " "
                 select #entity name="entity" {
+                    option value="" selected[entity.is_none()] { (t(lang, "choose")) }
                     @for known in &Routing::load().entities {
                         option value=(known.code)
                             selected[entity.as_deref() == Some(known.code.as_str())] {
@@ -252,15 +253,22 @@ pub(super) async fn queue(
                             @let reason = item["reason"].as_str().unwrap_or("new");
                             @let text = |key: &str| item[key].as_str().unwrap_or_default();
                             @let link = ctx.link(&format!("agent/claims/{number}"));
+                            // `data-label`: each cell's heading, shown beside it on a phone.
                             tr {
-                                td { a.claim-link href=(link) { (layout::ltr(number)) } }
-                                td dir="auto" { (text("subject")) }
-                                td { (text("theme_label")) }
-                                td {
+                                td data-label=(t(lang, "claim-number")) {
+                                    a.claim-link href=(link) { (layout::ltr(number)) }
+                                }
+                                td dir="auto" data-label=(t(lang, "field-subject")) {
+                                    (text("subject"))
+                                }
+                                td data-label=(t(lang, "field-theme")) { (text("theme_label")) }
+                                td data-label=(t(lang, "queue-why")) {
                                     span.tag data-reason=(reason) { (reason_label(lang, reason)) }
                                 }
-                                td { (layout::time(lang, text("filed_at"))) }
-                                td.waiting {
+                                td data-label=(t(lang, "filed-at")) {
+                                    (layout::time(lang, text("filed_at")))
+                                }
+                                td.waiting data-label=(t(lang, "queue-waiting")) {
                                     (waited(lang, item["waiting_seconds"].as_i64().unwrap_or(0)))
                                 }
                             }
@@ -434,7 +442,11 @@ fn reply_form(ctx: &Ctx, number: &str, kind: &str, typed: &Typed) -> maud::Marku
                 enctype="multipart/form-data" novalidate {
                 (layout::csrf(ctx))
                 div.field.has-error[error.is_some()] {
-                    label for=(body_id) { (t(lang, "field-your-message")) }
+                    label for=(body_id) {
+                        (t(lang, "field-your-message")) " "
+                        abbr.required title=(t(lang, "required")) aria-hidden="true" { "*" }
+                        span.visually-hidden { " (" (t(lang, "required")) ")" }
+                    }
                     @if let Some(message) = &error {
                         p.field-error id={ (body_id) "-error" } { (message) }
                     }
