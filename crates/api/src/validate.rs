@@ -181,8 +181,10 @@ enum Lines {
 /// turns into spaces in single-line text): they are refused rather than silently dropped,
 /// as the domain refuses them in messages.
 fn has_controls(text: &str, _lines: Lines) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
+    text.chars().any(|c| {
+        (c.is_control() && !matches!(c, '\r' | '\n' | '\t'))
+            || claimdesk_domain::is_direction_override(c)
+    })
 }
 
 /// `text` trimmed of invisible characters, its controls dropped and its line breaks
@@ -729,6 +731,13 @@ mod tests {
         assert_eq!(
             fields(&errors_of(body.clone())),
             vec![("claim.message", "control_characters")]
+        );
+        // A right-to-left override would show a name reversed ("SARL" as "LRAS").
+        let mut spoofed = full();
+        spoofed["contact"]["last_name"] = json!("Atlas \u{202E}LRAS\u{202C}");
+        assert_eq!(
+            fields(&errors_of(spoofed)),
+            vec![("contact.last_name", "control_characters")]
         );
         let mut body = full();
         body["claim"]["message"] = json!("");

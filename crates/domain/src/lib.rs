@@ -36,7 +36,7 @@ pub use event::{
 };
 pub use model::{Actor, Attachment, Channel, ClaimStatus, Contact, Language, Profile};
 pub use state::{Actions, ClaimState, Deadline, Filing, Rating};
-pub use text::{is_blank, is_invisible};
+pub use text::{is_blank, is_direction_override, is_invisible};
 pub use time::{Duration, DurationParseError, Timestamp, TimestampError, UtcDateTime};
 
 /// The default delay before an answered claim closes by itself: 7 × 24 hours.

@@ -7,7 +7,10 @@
 //!   (the zero-width U+200B, U+200C, U+200D, U+2060, U+FEFF, and U+00AD, U+180E);
 //! - fits its limit from [`crate::limits`], counted in characters;
 //! - has no control characters, except line breaks and tabs in multi-line texts (messages,
-//!   bodies, reasons, comments, addresses), so that every store and mail client takes it as is.
+//!   bodies, reasons, comments, addresses), so that every store and mail client takes it as is;
+//! - has no directional embeddings or overrides (U+202A to U+202E), which make text show in
+//!   another order than it is written in (a name shown reversed, say). Marks and isolates,
+//!   which mixed Arabic and French text needs, are accepted.
 //!
 //! Accepted text is stored exactly as given: the domain never trims or rewrites it.
 
@@ -182,7 +185,13 @@ impl Checks {
 
 fn is_refused_control(c: char, lines: Lines) -> bool {
     let allowed = lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
-    c.is_control() && !allowed
+    (c.is_control() && !allowed) || is_direction_override(c)
+}
+
+/// The explicit directional embeddings and overrides, and their terminator: LRE, RLE, PDF,
+/// LRO, RLO.
+pub fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}')
 }
 
 /// `local@domain.tld` with no whitespace or control characters: enough to catch typing
@@ -228,6 +237,20 @@ fn attachment_error(attachment: &Attachment) -> Option<DomainError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn direction_overrides_are_refused_marks_and_isolates_are_not() {
+        for lines in [Lines::Single, Lines::Multi] {
+            for c in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}'] {
+                assert!(is_refused_control(c, lines), "{c:?}");
+            }
+            for c in [
+                '\u{200E}', '\u{200F}', '\u{061C}', '\u{2066}', '\u{2068}', '\u{2069}',
+            ] {
+                assert!(!is_refused_control(c, lines), "{c:?}");
+            }
+        }
+    }
 
     #[test]
     fn blank_covers_whitespace_no_break_and_zero_width_characters() {
