@@ -445,16 +445,10 @@ pub async fn pages_speak_their_language_with_strict_headers(app: TestApp) -> Res
     let missing = visitor.get("/ar/no/such/page").await?;
     ensure!(missing.status == StatusCode::NOT_FOUND);
     ensure!(missing.html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    // A number that does not read leads to the number and email form.
     let broken = visitor.get("/fr/claims/%FF%FE").await?;
-    ensure!(
-        broken.status == StatusCode::BAD_REQUEST,
-        "{}",
-        broken.status
-    );
-    ensure!(
-        broken.html.contains("<html lang=\"fr\""),
-        "a page, not plain text"
-    );
+    ensure!(broken.status == StatusCode::SEE_OTHER, "{}", broken.status);
+    ensure!(broken.location()? == "/fr/track");
     let api = visitor.get("/api/v1/no-such-thing").await?;
     ensure!(api.headers["content-type"] == "application/problem+json");
     let unknown = visitor.get("/de/").await?;
@@ -779,6 +773,17 @@ pub async fn a_long_queue_comes_in_pages(app: TestApp) -> Result<()> {
         links(&second.html)
     );
     ensure!(second.html.contains(&numbers[52]));
+    // A query that does not parse: a page in the path's language, not plain English text.
+    let broken = admin.get("/ar/agent?page=abc").await?;
+    ensure!(
+        broken.status == StatusCode::BAD_REQUEST,
+        "{}",
+        broken.status
+    );
+    ensure!(
+        broken.html.contains("<html lang=\"ar\""),
+        "a page, not plain text"
+    );
     let beyond = admin.get("/ar/agent?entity=trade_names&page=9").await?;
     ensure!(
         links(&beyond.html) == 3,

@@ -5,7 +5,8 @@
 //! entity's claims only (another's is the same "not found" as an unknown number), exactly as
 //! through the API, because the pages run the API's operations.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
@@ -26,6 +27,19 @@ use super::form::Form;
 use super::layout::{self, Errors, Field, InputExtra, Switch};
 use super::text::ta;
 use super::{in_page, t, Ctx, PageError, STAFF_COOKIE};
+
+/// The member of staff of the cookie's session; otherwise the rejection leads to the
+/// sign-in page.
+pub(super) struct SignedIn(pub Staff);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        signed_in(state, &ctx).await.map(SignedIn)
+    }
+}
 
 /// The member of staff of the cookie's session, or the sign-in page to go to.
 async fn signed_in(state: &AppState, ctx: &Ctx) -> Result<Staff, Response> {
@@ -172,12 +186,9 @@ fn waited(lang: crate::i18n::Lang, seconds: i64) -> String {
 pub(super) async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Query(query): Query<QueueQuery>,
 ) -> Result<Response, PageError> {
-    let staff = match signed_in(&state, &ctx).await {
-        Ok(staff) => staff,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let lang = ctx.lang;
     let is_admin = staff.role == Role::Admin;
     let entity = query.entity.filter(|e| Routing::load().entity(e).is_some());
@@ -331,13 +342,10 @@ struct Typed {
 pub(super) async fn claim(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Path((_, raw)): Path<(String, String)>,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let staff = match signed_in(&state, &ctx).await {
-        Ok(staff) => staff,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let notice = match query.done.as_deref() {
         Some("answer") => Some(t(ctx.lang, "done-answer")),
         Some("message") => Some(t(ctx.lang, "done-message")),
@@ -513,13 +521,10 @@ fn transfer_form(ctx: &Ctx, number: &str, detail: &serde_json::Value, typed: &Ty
 pub(super) async fn transfer(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Path((_, raw)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, PageError> {
-    let staff = match signed_in(&state, &ctx).await {
-        Ok(staff) => staff,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let lang = ctx.lang;
     let mut typed = Typed {
         form: "transfer",
@@ -568,14 +573,11 @@ pub(super) async fn transfer(
 async fn reply(
     state: AppState,
     ctx: Ctx,
+    staff: Staff,
     raw: String,
     form: Form,
     kind: &'static str,
 ) -> Result<Response, PageError> {
-    let staff = match signed_in(&state, &ctx).await {
-        Ok(staff) => staff,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let lang = ctx.lang;
     let mut typed = Typed {
         form: kind,
@@ -649,32 +651,31 @@ async fn reply(
 pub(super) async fn answer(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Path((_, raw)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, PageError> {
-    reply(state, ctx, raw, form, "answer").await
+    reply(state, ctx, staff, raw, form, "answer").await
 }
 
 /// `POST /{lang}/agent/claims/{number}/messages`.
 pub(super) async fn message(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Path((_, raw)): Path<(String, String)>,
     form: Form,
 ) -> Result<Response, PageError> {
-    reply(state, ctx, raw, form, "message").await
+    reply(state, ctx, staff, raw, form, "message").await
 }
 
 /// `GET /{lang}/agent/claims/{number}/files/{id}`.
 pub(super) async fn file(
     State(state): State<AppState>,
     ctx: Ctx,
+    SignedIn(staff): SignedIn,
     Path((_, raw, id)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
-    let staff = match signed_in(&state, &ctx).await {
-        Ok(staff) => staff,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let doc = handled_claim(&state, &staff, &raw)
         .await
         .map_err(in_page(ctx.lang))?;

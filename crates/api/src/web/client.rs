@@ -5,7 +5,8 @@
 //! otherwise the page asks for the number and email again. What a client may do is what the
 //! domain allows for the claim's status: the forms shown are the API's `actions`.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
@@ -192,17 +193,28 @@ async fn opened(state: &AppState, ctx: &Ctx, raw: &str) -> Result<String, Respon
     }
 }
 
+/// The claim of the path (`/{lang}/claims/{number}/...`), opened by the client's cookie;
+/// otherwise the rejection leads to the number and email form.
+pub(super) struct OpenClaim(pub String);
+
+impl FromRequestParts<AppState> for OpenClaim {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ctx = Ctx::from_request_parts(parts, state).await?;
+        let raw = parts.uri.path().split('/').nth(3).unwrap_or_default();
+        let raw = super::form::percent_decode(raw.as_bytes());
+        opened(state, &ctx, &raw).await.map(OpenClaim)
+    }
+}
+
 /// `GET /{lang}/claims/{number}/filed`: the claim number, right after filing.
 pub(super) async fn filed(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw)): Path<(String, String)>,
+    OpenClaim(number): OpenClaim,
     Query(query): Query<AgainQuery>,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let lang = ctx.lang;
     let doc = detail_document(&state, &number)
         .await
@@ -259,13 +271,9 @@ struct Typed {
 pub(super) async fn claim(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw)): Path<(String, String)>,
+    OpenClaim(number): OpenClaim,
     Query(query): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let notice = match query.done.as_deref() {
         Some("message") => Some(t(ctx.lang, "done-message")),
         Some("closed") => Some(t(ctx.lang, "done-closed")),
@@ -689,13 +697,9 @@ pub(super) async fn leave(
 pub(super) async fn message(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw)): Path<(String, String)>,
+    OpenClaim(number): OpenClaim,
     form: Form,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let mut typed = Typed {
         body: form.text("body"),
         uploads: kept_uploads(&state, &form, None)
@@ -718,13 +722,9 @@ pub(super) async fn message(
 pub(super) async fn close(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw)): Path<(String, String)>,
+    OpenClaim(number): OpenClaim,
     form: Form,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let typed = Typed {
         satisfaction: form.text("satisfaction"),
         comment: form.text("comment"),
@@ -743,13 +743,9 @@ pub(super) async fn close(
 pub(super) async fn reopen(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw)): Path<(String, String)>,
+    OpenClaim(number): OpenClaim,
     form: Form,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     let typed = Typed {
         reason: form.text("reason"),
         ..Typed::default()
@@ -762,12 +758,9 @@ pub(super) async fn reopen(
 pub(super) async fn file(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((_, raw, id)): Path<(String, String, String)>,
+    OpenClaim(number): OpenClaim,
+    Path((_, _, id)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
-    let number = match opened(&state, &ctx, &raw).await {
-        Ok(number) => number,
-        Err(elsewhere) => return Ok(elsewhere),
-    };
     serve_attachment(&state, &number, &id)
         .await
         .map_err(in_page(ctx.lang))

@@ -228,13 +228,8 @@ impl Ctx {
 
     /// A page with `status`, and cookies to set besides the form token's.
     pub fn page_with(&self, status: StatusCode, markup: Markup, cookies: &[String]) -> Response {
-        let mut response = (status, markup.into_string()).into_response();
+        let mut response = html_response(status, markup);
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        page_headers(headers);
         let mut all: Vec<String> = cookies.to_vec();
         if self.new_csrf {
             all.push(self.cookie(CSRF_COOKIE, &self.csrf, None));
@@ -291,6 +286,18 @@ impl Ctx {
     pub fn cookie_value(&self, name: &str) -> Option<String> {
         cookie(&self.headers, name)
     }
+}
+
+/// `markup` as an HTML response with the pages' headers.
+fn html_response(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, markup.into_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    page_headers(headers);
+    response
 }
 
 /// The headers of every page: a strict content policy, and no caching of what may hold
@@ -382,14 +389,7 @@ impl IntoResponse for PageError {
         }
         let problem = self.error.into_problem(self.lang);
         let markup = layout::error_page(self.lang, &problem.title, &problem.detail);
-        let mut response = (status, markup.into_string()).into_response();
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        page_headers(headers);
-        response
+        html_response(status, markup)
     }
 }
 
