@@ -118,6 +118,22 @@ impl<'a> Visitor<'a> {
     }
 }
 
+impl Visitor<'_> {
+    /// Opens claim `number` with its email on the tracking form in `lang`; the form token.
+    async fn open_claim(&mut self, lang: &str, number: &str, email: &str) -> Result<String> {
+        let track = format!("/{lang}/track");
+        let token = self.get(&track).await?.input("csrf").context("no token")?;
+        let opened = self
+            .post_fields(
+                &track,
+                &[("csrf", &token), ("number", number), ("email", email)],
+            )
+            .await?;
+        ensure!(opened.status == StatusCode::SEE_OTHER, "{}", opened.status);
+        Ok(token)
+    }
+}
+
 fn fields(pairs: &[(&str, &str)]) -> Form {
     pairs.iter().fold(Form::new(), |form, (name, value)| {
         form.text((*name).to_owned(), (*value).to_owned())
@@ -512,21 +528,7 @@ pub async fn a_file_over_the_limit_keeps_the_typed_message(app: TestApp) -> Resu
         .file_ok(crate::support::filing("big@example.com"))
         .await?;
     let mut visitor = Visitor::new(&app)?;
-    let token = visitor
-        .get("/fr/track")
-        .await?
-        .input("csrf")
-        .context("no token")?;
-    visitor
-        .post_fields(
-            "/fr/track",
-            &[
-                ("csrf", &token),
-                ("number", &number),
-                ("email", "big@example.com"),
-            ],
-        )
-        .await?;
+    let token = visitor.open_claim("fr", &number, "big@example.com").await?;
     let mut big = crate::support::sample_pdf();
     big.resize(20 * 1024 * 1024 + 1, b' ');
     let form = fields(&[("csrf", &token), ("body", "Voici le document demandé")]).part(
@@ -566,19 +568,7 @@ pub async fn an_action_on_a_claim_changed_meanwhile_keeps_the_text(app: TestApp)
         .await?;
     let mut visitor = Visitor::new(&app)?;
     let token = visitor
-        .get("/ar/track")
-        .await?
-        .input("csrf")
-        .context("no token")?;
-    visitor
-        .post_fields(
-            "/ar/track",
-            &[
-                ("csrf", &token),
-                ("number", &number),
-                ("email", "stale@example.com"),
-            ],
-        )
+        .open_claim("ar", &number, "stale@example.com")
         .await?;
     ensure!(visitor.get(&format!("/ar/claims/{number}")).await?.status == StatusCode::OK);
 
@@ -798,19 +788,7 @@ pub async fn a_refused_message_keeps_its_files(app: TestApp) -> Result<()> {
         .await?;
     let mut visitor = Visitor::new(&app)?;
     let token = visitor
-        .get("/fr/track")
-        .await?
-        .input("csrf")
-        .context("no token")?;
-    visitor
-        .post_fields(
-            "/fr/track",
-            &[
-                ("csrf", &token),
-                ("number", &number),
-                ("email", "files@example.com"),
-            ],
-        )
+        .open_claim("fr", &number, "files@example.com")
         .await?;
     let pdf = Part::bytes(crate::support::sample_pdf())
         .file_name("justificatif.pdf")
