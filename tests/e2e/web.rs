@@ -763,6 +763,12 @@ pub async fn a_long_queue_comes_in_pages(app: TestApp) -> Result<()> {
         links(&second.html)
     );
     ensure!(second.html.contains(&numbers[52]));
+    // From a claim, an administrator goes back to that entity's queue.
+    let claim = admin
+        .get(&format!("/ar/agent/claims/{}", numbers[0]))
+        .await?;
+    ensure!(claim.html.contains("href=\"/ar/agent?entity=trade_names\""));
+
     // A query that does not parse: a page in the path's language, not plain English text.
     let broken = admin.get("/ar/agent?page=abc").await?;
     ensure!(

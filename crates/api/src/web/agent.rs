@@ -384,11 +384,16 @@ async fn claim_page(
     let history = render_history(&history, lang, true);
     let files_base = ctx.link(&format!("agent/claims/{number}/files"));
     let open = detail["status"].as_str() != Some("closed");
+    // An administrator goes back to the queue of the claim's entity.
+    let queue_link = match (staff.role, detail["entity"].as_str()) {
+        (Role::Admin, Some(entity)) => ctx.link(&format!("agent?entity={entity}")),
+        _ => ctx.link("agent"),
+    };
     let empty = Typed::default();
     let for_form = |name: &str| if typed.form == name { typed } else { &empty };
     let body = html! {
         (logout_form(ctx, staff))
-        p { a href=(ctx.link("agent")) { (t(lang, "back-to-queue")) } }
+        p { a href=(queue_link) { (t(lang, "back-to-queue")) } }
         @if typed.unsent {
             (layout::unsent(lang, notice.as_deref().unwrap_or_default(), &[&typed.body]))
         } @else if let Some(text) = &notice {
