@@ -119,6 +119,21 @@ impl<'a> Visitor<'a> {
 }
 
 impl Visitor<'_> {
+    /// Signs in as `login` (password [`crate::support::PASSWORD`]) on the agents' page in
+    /// `lang`; the form token.
+    async fn sign_in(&mut self, lang: &str, login: &str) -> Result<String> {
+        let path = format!("/{lang}/agent/login");
+        let token = self.get(&path).await?.input("csrf").context("no token")?;
+        let fields = [
+            ("csrf", token.as_str()),
+            ("login", login),
+            ("password", crate::support::PASSWORD),
+        ];
+        let signed = self.post_fields(&path, &fields).await?;
+        ensure!(signed.status == StatusCode::SEE_OTHER, "{}", signed.status);
+        Ok(token)
+    }
+
     /// Opens claim `number` with its email on the tracking form in `lang`; the form token.
     async fn open_claim(&mut self, lang: &str, number: &str, email: &str) -> Result<String> {
         let track = format!("/{lang}/track");
@@ -646,22 +661,7 @@ pub async fn an_agent_transfers_a_claim_from_its_page(app: TestApp) -> Result<()
     app.add_user("agent.here", "agent", Some(&entity)).await?;
 
     let mut agent = Visitor::new(&app)?;
-    let token = agent
-        .get("/fr/agent/login")
-        .await?
-        .input("csrf")
-        .context("no token")?;
-    let signed = agent
-        .post_fields(
-            "/fr/agent/login",
-            &[
-                ("csrf", &token),
-                ("login", "agent.here"),
-                ("password", crate::support::PASSWORD),
-            ],
-        )
-        .await?;
-    ensure!(signed.status == StatusCode::SEE_OTHER, "{}", signed.status);
+    let token = agent.sign_in("fr", "agent.here").await?;
     let page = agent.get(&format!("/fr/agent/claims/{number}")).await?;
     ensure!(page.html.contains("id=\"transfer-form\""));
     ensure!(
@@ -726,22 +726,7 @@ pub async fn a_long_queue_comes_in_pages(app: TestApp) -> Result<()> {
     }
     app.add_user("admin.queue", "admin", None).await?;
     let mut admin = Visitor::new(&app)?;
-    let token = admin
-        .get("/ar/agent/login")
-        .await?
-        .input("csrf")
-        .context("no token")?;
-    let signed = admin
-        .post_fields(
-            "/ar/agent/login",
-            &[
-                ("csrf", &token),
-                ("login", "admin.queue"),
-                ("password", crate::support::PASSWORD),
-            ],
-        )
-        .await?;
-    ensure!(signed.status == StatusCode::SEE_OTHER, "{}", signed.status);
+    admin.sign_in("ar", "admin.queue").await?;
 
     // An administrator chooses the entity; an unknown one shows no queue.
     let picker = admin.get("/ar/agent?entity=nowhere").await?;

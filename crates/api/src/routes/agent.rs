@@ -22,8 +22,8 @@ use crate::number;
 use crate::problem::{ApiError, FieldError, Problem};
 use crate::reference::Reference;
 use crate::routes::claims::{
-    attachments, detail_document, history_document, render_detail, render_history, run,
-    serve_attachment, timestamp, MessageRequest,
+    attachments, detail_after, detail_document, history_document, render_detail, render_history,
+    run, serve_attachment, timestamp, MessageRequest,
 };
 use crate::routing::Routing;
 
@@ -378,9 +378,7 @@ pub(crate) async fn reply_to(
     };
     let number = number_of(&doc);
     run(state, &number, &by.to_string(), lang, command).await?;
-    detail_document(state, &number)
-        .await?
-        .ok_or(ApiError::NotFound)
+    detail_after(state, &number).await
 }
 
 /// The entity writes to the client without answering (asking for a document, say).
@@ -531,7 +529,5 @@ pub(crate) async fn transfer_claim(
     };
     let number = number_of(&doc);
     run(state, &number, &by.to_string(), lang, command).await?;
-    detail_document(state, &number)
-        .await?
-        .ok_or(ApiError::NotFound)
+    detail_after(state, &number).await
 }

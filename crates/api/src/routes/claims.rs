@@ -865,8 +865,8 @@ pub async fn post_message(
     Ok((StatusCode::CREATED, Json(render_detail(&doc, lang))).into_response())
 }
 
-/// The claim's detail document after its client's command, once the read models show it.
-async fn after(state: &AppState, number: &str) -> Result<Value, ApiError> {
+/// The claim's detail document after a command, once the read models show it.
+pub(crate) async fn detail_after(state: &AppState, number: &str) -> Result<Value, ApiError> {
     detail_document(state, number)
         .await?
         .ok_or(ApiError::NotFound)
@@ -889,7 +889,7 @@ pub(crate) async fn client_message(
         at,
     };
     run(state, number, "client", lang, command).await?;
-    after(state, number).await
+    detail_after(state, number).await
 }
 
 /// The client closes the claim with a satisfaction level and an optional comment.
@@ -968,7 +968,7 @@ pub(crate) async fn client_close(
         at,
     };
     run(state, number, "client", lang, command).await?;
-    after(state, number).await
+    detail_after(state, number).await
 }
 
 /// The client reopens a closed claim, saying why.
@@ -1029,5 +1029,5 @@ pub(crate) async fn client_reopen(
         at,
     };
     run(state, number, "client", lang, command).await?;
-    after(state, number).await
+    detail_after(state, number).await
 }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::accounts::{staff_of_secret, Role, Staff};
 use crate::app::AppState;
 use crate::extract::ClientIp;
-use crate::problem::{field_code, ApiError, FieldError};
+use crate::problem::ApiError;
 use crate::routes::agent::{handled_claim, number_of, queue_view, reply_to, transfer_claim, Reply};
 use crate::routes::claims::{history_document, render_detail, render_history, serve_attachment};
 use crate::routes::sessions::open_session;
@@ -95,9 +95,9 @@ pub(super) async fn login(
     let mut errors = Errors::none();
     let status = match open_session(&state, ip, Some(&login), password, lang).await {
         Ok(opened) => {
-            let seconds = (opened.expires_at - state.clock.now()).num_seconds();
-            let cookie = ctx.cookie(STAFF_COOKIE, &opened.token, Some(seconds));
-            return Ok(ctx.redirect(&ctx.link("agent"), &[cookie]));
+            let (location, now) = (ctx.link("agent"), state.clock.now());
+            let (token, expires_at) = (&opened.token, opened.expires_at);
+            return Ok(ctx.redirect_keeping(&location, STAFF_COOKIE, token, expires_at, now));
         }
         Err(ApiError::Validation(fields)) => {
             errors.extend_api(&fields, str::to_owned);
@@ -547,12 +547,8 @@ pub(super) async fn transfer(
                 } else {
                     "transfer-body"
                 };
-                if key == "transfer-body" && typed.body.is_empty() && error.code == "blank" {
-                    let required = FieldError::new("reason", field_code::REQUIRED, lang);
-                    typed.errors.add(key, required.message);
-                } else {
-                    typed.errors.add(key, error.message);
-                }
+                let error = super::required_if_empty(error, &typed.body, lang);
+                typed.errors.add(key, error.message);
             }
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             claim_page(&state, &ctx, &staff, &raw, None, &typed, status).await
@@ -626,10 +622,8 @@ async fn reply(
             for error in fields {
                 if error.field.starts_with("attachments") {
                     typed.errors.add(&files, error.message);
-                } else if typed.body.is_empty() && error.code == "blank" {
-                    let required = FieldError::new("body", field_code::REQUIRED, lang);
-                    typed.errors.add(&body, required.message);
                 } else {
+                    let error = super::required_if_empty(error, &typed.body, lang);
                     typed.errors.add(&body, error.message);
                 }
             }

@@ -147,9 +147,9 @@ pub(super) async fn track(
     let refused = |errors: Errors, status| Ok(track_page(&ctx, &number, &email, &errors, status));
     match open_claim(&state, ip, Some(&number), Some(&email), lang).await {
         Ok(grant) => {
-            let seconds = (grant.expires_at - state.clock.now()).num_seconds();
-            let cookie = ctx.cookie(CLAIM_COOKIE, &grant.token, Some(seconds));
-            Ok(ctx.redirect(&ctx.link(&format!("claims/{}", grant.number)), &[cookie]))
+            let location = ctx.link(&format!("claims/{}", grant.number));
+            let now = state.clock.now();
+            Ok(ctx.redirect_keeping(&location, CLAIM_COOKIE, &grant.token, grant.expires_at, now))
         }
         Err(ApiError::Validation(fields)) => {
             let mut errors = Errors::none();
@@ -584,15 +584,14 @@ async fn after_action(
             Ok(ctx.redirect(&location, &[]))
         }
         Err(ApiError::Validation(fields)) => {
-            let fields = required_when_empty(fields, &typed, ctx.lang);
-            typed.errors.extend_api(&fields, |f| {
-                let name = f.split('[').next().unwrap_or(f);
-                if name == "attachments" {
-                    "files".to_owned()
-                } else {
-                    name.to_owned()
-                }
-            });
+            let fields: Vec<_> = fields
+                .into_iter()
+                .map(|error| {
+                    let typed_text = typed_text(&typed, &error.field).to_owned();
+                    super::required_if_empty(error, &typed_text, ctx.lang)
+                })
+                .collect();
+            typed.errors.extend_api(&fields, super::form_field);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             claim_page(state, ctx, number, None, &typed, status).await
         }
@@ -605,27 +604,14 @@ async fn after_action(
     }
 }
 
-/// A text left empty is "required", not "blank" (which says it holds only spaces).
-fn required_when_empty(
-    fields: Vec<crate::problem::FieldError>,
-    typed: &Typed,
-    lang: Lang,
-) -> Vec<crate::problem::FieldError> {
-    let value = |field: &str| match field {
-        "body" => Some(&typed.body),
-        "reason" => Some(&typed.reason),
-        "comment" => Some(&typed.comment),
-        _ => None,
-    };
-    fields
-        .into_iter()
-        .map(|error| match value(&error.field) {
-            Some(text) if text.is_empty() && error.code == "blank" => {
-                crate::problem::FieldError::new(error.field, "required", lang)
-            }
-            _ => error,
-        })
-        .collect()
+/// The text typed in the field an error is on, if it is one of the claim page's texts.
+fn typed_text<'a>(typed: &'a Typed, field: &str) -> &'a str {
+    match field {
+        "body" => &typed.body,
+        "reason" => &typed.reason,
+        "comment" => &typed.comment,
+        _ => "",
+    }
 }
 
 /// The files a refused form already sent (its `upload` fields), still known, but `removed`.

@@ -137,8 +137,8 @@ fn url_pairs(bytes: &[u8]) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let mut parts = pair.splitn(2, |b| *b == b'=');
-            let key = decode(parts.next().unwrap_or_default());
-            let value = decode(parts.next().unwrap_or_default());
+            let key = percent_decode(parts.next().unwrap_or_default());
+            let value = percent_decode(parts.next().unwrap_or_default());
             (key, value)
         })
         .collect()
@@ -146,10 +146,6 @@ fn url_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 
 /// Decodes `%XX` escapes (and `+` as a space); bytes that are not UTF-8 are replaced.
 pub(crate) fn percent_decode(raw: &[u8]) -> String {
-    decode(raw)
-}
-
-fn decode(raw: &[u8]) -> String {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {

@@ -33,7 +33,7 @@ use rand::RngCore;
 
 use crate::app::AppState;
 use crate::i18n::Lang;
-use crate::problem::ApiError;
+use crate::problem::{field_code, ApiError, FieldError};
 
 pub(crate) use text::t;
 
@@ -254,6 +254,20 @@ impl Ctx {
         response
     }
 
+    /// A `303 See Other` to `location` that keeps `token` in cookie `name` until
+    /// `expires_at` (a client's claim token, a staff session).
+    pub fn redirect_keeping(
+        &self,
+        location: &str,
+        name: &str,
+        token: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Response {
+        let cookie = self.cookie(name, token, Some((expires_at - now).num_seconds()));
+        self.redirect(location, &[cookie])
+    }
+
     /// A `303 See Other` to `location`, setting `cookies`.
     pub fn redirect(&self, location: &str, cookies: &[String]) -> Response {
         let mut response = Redirect::to(location).into_response();
@@ -359,6 +373,32 @@ fn well_formed_token(token: &str) -> bool {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The form's field that holds an API field: the path's last part (`claim.subject` →
+/// `subject`), with attachments on the file input (`claim.attachments[3]` → `files`) and the
+/// captcha on its answer.
+pub(crate) fn form_field(api_field: &str) -> String {
+    let name = api_field
+        .split_once('.')
+        .map(|(_, rest)| rest)
+        .unwrap_or(api_field);
+    let name = name.split('[').next().unwrap_or(name);
+    match name {
+        "attachments" => "files".to_owned(),
+        "answer" | "id" => "captcha_answer".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// `error` on a text the person left empty says "required", not "blank" (which the domain
+/// says of both, and which reads as "only spaces").
+pub(crate) fn required_if_empty(error: FieldError, typed: &str, lang: Lang) -> FieldError {
+    if typed.is_empty() && error.code == field_code::BLANK {
+        FieldError::new(error.field, field_code::REQUIRED, lang)
+    } else {
+        error
+    }
 }
 
 /// An error shown as a page: the problem's title and detail in the page's language.

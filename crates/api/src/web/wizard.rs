@@ -31,7 +31,7 @@ use crate::validate::{
 use super::client::{kept_uploads, upload_all};
 use super::form::Form;
 use super::layout::{self, Errors, Field, InputExtra, Switch};
-use super::{in_page, t, Ctx, PageError, CLAIM_COOKIE};
+use super::{form_field, in_page, t, Ctx, PageError, CLAIM_COOKIE};
 
 /// The claim's fields (step 1), as named in the form.
 const CLAIM_FIELDS: [&str; 5] = [
@@ -161,20 +161,6 @@ impl Draft {
     }
 }
 
-/// The form's field that holds an API field (`claim.subject` → `subject`).
-fn form_name(api_field: &str) -> String {
-    let name = api_field
-        .split_once('.')
-        .map(|(_, rest)| rest)
-        .unwrap_or(api_field);
-    let name = name.split('[').next().unwrap_or(name);
-    match name {
-        "attachments" => "files".to_owned(),
-        "answer" | "id" => "captcha_answer".to_owned(),
-        other => other.to_owned(),
-    }
-}
-
 async fn pass_is_good(state: &AppState, pass: &str) -> Result<bool, ApiError> {
     let token = state
         .store
@@ -249,7 +235,7 @@ pub(super) async fn step(
         ("1", "next") => first_step_done(&state, &ctx, draft, errors, &form).await,
         ("2", "next") => {
             let mut errors = errors;
-            errors.extend_api(&draft.errors(lang, "contact."), form_name);
+            errors.extend_api(&draft.errors(lang, "contact."), form_field);
             if errors.is_empty() {
                 Ok(step_three(&ctx, &draft, &errors, StatusCode::OK))
             } else {
@@ -302,7 +288,7 @@ async fn first_step_done(
     form: &Form,
 ) -> Result<Response, PageError> {
     let lang = ctx.lang;
-    errors.extend_api(&draft.errors(lang, "claim."), form_name);
+    errors.extend_api(&draft.errors(lang, "claim."), form_field);
     if draft.pass.is_none() {
         let id = form.text("captcha_id");
         let answer = form.text("captcha_answer");
@@ -382,10 +368,9 @@ async fn confirm(
                 .token_insert(&marker)
                 .await
                 .map_err(|e| PageError::new(lang, e.into()))?;
-            let seconds = (done.expires_at - state.clock.now()).num_seconds();
-            let cookie = ctx.cookie(CLAIM_COOKIE, &done.token, Some(seconds));
             let location = ctx.link(&format!("claims/{}/filed", done.number));
-            Ok(ctx.redirect(&location, &[cookie]))
+            let now = state.clock.now();
+            Ok(ctx.redirect_keeping(&location, CLAIM_COOKIE, &done.token, done.expires_at, now))
         }
         Err(error) => {
             // Nothing was filed: the pass is good again for the corrected form.
@@ -396,7 +381,7 @@ async fn confirm(
                 return Err(PageError::new(lang, error));
             };
             let mut errors = Errors::none();
-            errors.extend_api(&fields, form_name);
+            errors.extend_api(&fields, form_field);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             if fields.iter().any(|f| f.field.starts_with("claim.")) {
                 step_one(state, ctx, &draft, &errors, status).await
@@ -432,11 +417,10 @@ async fn filed(
     let (token, expires_at) = issue_claim_token(state, number)
         .await
         .map_err(in_page(ctx.lang))?;
-    let seconds = (expires_at - state.clock.now()).num_seconds();
-    let cookie = ctx.cookie(CLAIM_COOKIE, &token, Some(seconds));
     let again = if again { "?again=1" } else { "" };
     let location = ctx.link(&format!("claims/{number}/filed{again}"));
-    Ok(ctx.redirect(&location, &[cookie]))
+    let now = state.clock.now();
+    Ok(ctx.redirect_keeping(&location, CLAIM_COOKIE, &token, expires_at, now))
 }
 
 fn options(kind: RefKind, lang: Lang) -> Vec<(String, String)> {
@@ -750,12 +734,12 @@ mod tests {
 
     #[test]
     fn api_fields_land_on_their_form_fields() {
-        assert_eq!(form_name("claim.subject"), "subject");
-        assert_eq!(form_name("claim.attachments[3]"), "files");
-        assert_eq!(form_name("claim.attachments"), "files");
-        assert_eq!(form_name("contact.email"), "email");
-        assert_eq!(form_name("captcha.answer"), "captcha_answer");
-        assert_eq!(form_name("captcha.id"), "captcha_answer");
+        assert_eq!(form_field("claim.subject"), "subject");
+        assert_eq!(form_field("claim.attachments[3]"), "files");
+        assert_eq!(form_field("claim.attachments"), "files");
+        assert_eq!(form_field("contact.email"), "email");
+        assert_eq!(form_field("captcha.answer"), "captcha_answer");
+        assert_eq!(form_field("captcha.id"), "captcha_answer");
     }
 
     #[test]
