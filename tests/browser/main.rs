@@ -22,8 +22,7 @@ mod harness;
 mod lifecycle;
 mod pages;
 
-use libtest_mimic::{Arguments, Failed, Trial};
-use support::{postgres_url, Backend, TestApp, TestFn};
+use support::TestFn;
 
 macro_rules! tests {
     ($($path:path),* $(,)?) => {
@@ -54,43 +53,6 @@ fn on_sqlite() -> Vec<(&'static str, TestFn)> {
     ]
 }
 
-fn run(backend: Backend, test: TestFn) -> Result<(), Failed> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Failed::from(e.to_string()))?;
-    runtime
-        .block_on(async {
-            let app = TestApp::spawn(backend).await?;
-            test(app).await
-        })
-        .map_err(|e| Failed::from(format!("{e:#}")))
-}
-
 fn main() {
-    // `CLAIMDESK_LOG=debug` shows the servers' logs, for a failing test.
-    if let Ok(filter) = std::env::var("CLAIMDESK_LOG") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_test_writer()
-            .init();
-    }
-    let arguments = Arguments::from_args();
-    let postgres = postgres_url().is_some();
-    let mut trials = Vec::new();
-    for (name, test) in on_both() {
-        for backend in [Backend::Sqlite, Backend::Postgres] {
-            let trial = Trial::test(format!("{backend}::{name}"), move || run(backend, test))
-                .with_ignored_flag(backend == Backend::Postgres && !postgres);
-            trials.push(trial);
-        }
-    }
-    for (name, test) in on_sqlite() {
-        let backend = Backend::Sqlite;
-        trials.push(Trial::test(format!("{backend}::{name}"), move || {
-            run(backend, test)
-        }));
-    }
-    libtest_mimic::run(&arguments, trials).exit();
+    support::run_tests(on_both(), on_sqlite());
 }

@@ -38,6 +38,52 @@ impl std::fmt::Display for Backend {
 
 pub type TestFn = fn(TestApp) -> BoxFuture<'static, Result<()>>;
 
+/// Runs `test` against a new server on `backend`, on a runtime of its own.
+fn run(backend: Backend, test: TestFn) -> std::result::Result<(), libtest_mimic::Failed> {
+    use libtest_mimic::Failed;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(e.to_string()))?;
+    runtime
+        .block_on(async {
+            let app = TestApp::spawn(backend).await?;
+            test(app).await
+        })
+        .map_err(|e| Failed::from(format!("{e:#}")))
+}
+
+/// A test binary's `main`: runs `on_both` on SQLite and on PostgreSQL (ignored, never passed,
+/// without `DATABASE_URL`) and `on_sqlite` on SQLite only, with libtest's arguments.
+/// `CLAIMDESK_LOG=debug` shows the servers' logs, for a failing test.
+pub fn run_tests(on_both: Vec<(&'static str, TestFn)>, on_sqlite: Vec<(&'static str, TestFn)>) {
+    use libtest_mimic::{Arguments, Trial};
+    if let Ok(filter) = std::env::var("CLAIMDESK_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .init();
+    }
+    let arguments = Arguments::from_args();
+    let postgres = postgres_url().is_some();
+    let mut trials = Vec::new();
+    for (name, test) in on_both {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let trial = Trial::test(format!("{backend}::{name}"), move || run(backend, test))
+                .with_ignored_flag(backend == Backend::Postgres && !postgres);
+            trials.push(trial);
+        }
+    }
+    for (name, test) in on_sqlite {
+        let backend = Backend::Sqlite;
+        trials.push(Trial::test(format!("{backend}::{name}"), move || {
+            run(backend, test)
+        }));
+    }
+    libtest_mimic::run(&arguments, trials).exit();
+}
+
 /// The PostgreSQL server's URL, when tests may use one.
 pub fn postgres_url() -> Option<String> {
     std::env::var("DATABASE_URL")
