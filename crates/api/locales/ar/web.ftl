@@ -137,7 +137,7 @@ login-refused = اسم المستخدم أو كلمة المرور غير صحي
 signed-in-as = متصل:
 logout = الخروج
 queue-title = قائمة الشكايات
-queue-of = قائمة
+queue-of = قائمة:
 queue-count = { $n ->
         [zero] لا شكاية في الانتظار
         [one] شكاية واحدة في الانتظار
@@ -163,6 +163,13 @@ waited-days = { $d ->
         [two] ساعتان
         [few] { $h } ساعات
        *[other] { $h } ساعة
+    }
+waited-minutes = { $m ->
+        [zero] أقل من دقيقة
+        [one] دقيقة واحدة
+        [two] دقيقتان
+        [few] { $m } دقائق
+       *[other] { $m } دقيقة
     }
 waited-hours = { $h ->
         [zero] 0 ساعة

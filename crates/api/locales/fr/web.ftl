@@ -135,7 +135,7 @@ login-refused = Identifiant ou mot de passe incorrect.
 signed-in-as = Connecté :
 logout = Se déconnecter
 queue-title = File des réclamations
-queue-of = File de
+queue-of = File :
 queue-count = { $n ->
         [0] aucune réclamation en attente
         [one] { $n } réclamation en attente
@@ -149,6 +149,7 @@ reason-reopened = Rouverte
 reason-message = Message du client
 reason-transferred = Transférée
 waited-days = { $d } j { $h } h
+waited-minutes = { $m } min
 waited-hours = { $h } h { $m } min
 field-entity = Entité
 show-queue = Afficher

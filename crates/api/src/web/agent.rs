@@ -173,6 +173,8 @@ fn waited(lang: crate::i18n::Lang, seconds: i64) -> String {
             "waited-days",
             &[("d", days.into()), ("h", hours.into())],
         )
+    } else if hours == 0 {
+        ta(lang, "waited-minutes", &[("m", minutes.into())])
     } else {
         ta(
             lang,

@@ -159,6 +159,9 @@ mod tests {
         assert_eq!(hours(2, 3), "ساعتان و3 دقائق");
         assert_eq!(hours(1, 11), "ساعة واحدة و11 دقيقة");
         assert_eq!(hours(0, 2), "0 ساعة ودقيقتان");
+        let minutes_only = |m: i64| plain(ta(Lang::Ar, "waited-minutes", &[("m", m.into())]));
+        assert_eq!(minutes_only(0), "أقل من دقيقة");
+        assert_eq!(minutes_only(2), "دقيقتان");
         let minutes = |n: u64| plain(ta(Lang::Fr, "track-too-many", &[("n", n.into())]));
         assert!(minutes(1).ends_with("dans 1 minute."), "{}", minutes(1));
         assert!(minutes(15).ends_with("dans 15 minutes."), "{}", minutes(15));

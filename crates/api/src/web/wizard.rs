@@ -423,12 +423,19 @@ async fn filed(
     Ok(ctx.redirect_keeping(&location, CLAIM_COOKIE, &token, expires_at, now))
 }
 
+/// The choices of a list, in the reference data's order (French alphabetical, Morocco
+/// first); in Arabic, the countries after Morocco in the Arabic alphabet's order (the code
+/// points' order), so that a reader finds one by its name.
 fn options(kind: RefKind, lang: Lang) -> Vec<(String, String)> {
-    Reference::load()
+    let mut choices: Vec<(String, String)> = Reference::load()
         .items(kind)
         .iter()
         .map(|item| (item.code.clone(), item.labels.get(lang).to_owned()))
-        .collect()
+        .collect();
+    if kind == RefKind::Country && lang == Lang::Ar && choices.len() > 1 {
+        choices[1..].sort_by(|a, b| a.1.cmp(&b.1));
+    }
+    choices
 }
 
 fn label_of(kind: RefKind, code: &str, lang: Lang) -> String {
@@ -731,6 +738,24 @@ fn step_three(ctx: &Ctx, draft: &Draft, errors: &Errors, status: StatusCode) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arabic_countries_follow_the_arabic_alphabet_after_morocco() {
+        let ar = options(RefKind::Country, Lang::Ar);
+        assert_eq!(ar[0].0, "MA");
+        assert!(ar[1..].windows(2).all(|w| w[0].1 <= w[1].1));
+        let fr = options(RefKind::Country, Lang::Fr);
+        let file: Vec<&str> = Reference::load()
+            .items(RefKind::Country)
+            .iter()
+            .map(|item| item.code.as_str())
+            .collect();
+        assert_eq!(
+            fr.iter().map(|(code, _)| code.as_str()).collect::<Vec<_>>(),
+            file
+        );
+        assert_eq!(ar.len(), fr.len());
+    }
 
     #[test]
     fn api_fields_land_on_their_form_fields() {
